@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// The two newcomer commands, runnable with nothing but Node and npm:
+//   npm start  -> install everything, build, run the main job
+//   npm test   -> install everything, build, run the whole test suite
+// pnpm is used when present; otherwise the pinned version is fetched through npx.
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+const root = new URL('..', import.meta.url)
+const { packageManager } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
+const pinned = packageManager.split('@')[1]
+
+function has(cmd) {
+  const probe = spawnSync(cmd, ['--version'], {
+    encoding: 'utf8',
+    shell: process.platform === 'win32',
+  })
+  return probe.status === 0 ? probe.stdout.trim() : undefined
+}
+
+const local = has('pnpm')
+const pnpm = local?.startsWith('10.') ? ['pnpm'] : ['npx', '--yes', `pnpm@${pinned}`]
+
+function run(args) {
+  const [cmd, ...rest] = [...pnpm, ...args]
+  console.log(`\n> ${[cmd, ...rest].join(' ')}`)
+  const result = spawnSync(cmd, rest, {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  })
+  if (result.status !== 0) process.exit(result.status ?? 1)
+}
+
+const job = process.argv[2]
+const frozen = process.env.CI ? ['--frozen-lockfile'] : []
+run(['install', ...frozen])
+run(['build'])
+if (job === 'start') {
+  run(['bench'])
+} else if (job === 'test') {
+  run(['test:unit'])
+} else {
+  console.error(`unknown job: ${job}`)
+  process.exit(2)
+}
