@@ -4,7 +4,14 @@
 // download anything. What is exercised is exactly what a user receives: the packed file list,
 // the `exports` map and the published type declarations.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
@@ -32,7 +39,16 @@ export function installPacked(packageDir) {
   }
   writeFileSync(
     join(projectDir, 'package.json'),
-    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { [manifest.name]: `file:${packed.filename}` } }, null, 2),
+    JSON.stringify(
+      {
+        name: 'consumer',
+        private: true,
+        type: 'module',
+        dependencies: { [manifest.name]: `file:${packed.filename}` },
+      },
+      null,
+      2,
+    ),
   )
   return { projectDir, tarball, files: packed.files.map((f) => f.path) }
 }

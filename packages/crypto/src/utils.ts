@@ -88,3 +88,18 @@ export function u32be(value: number): Uint8Array {
 export function wipe(bytes: Uint8Array): void {
   bytes.fill(0)
 }
+
+/**
+ * A Node.js built-in module (`node:crypto`, ...) when this runtime has one, else `undefined`.
+ * `process.getBuiltinModule` rather than a static import, so a module using it still loads in
+ * browsers and other runtimes, where it falls back to noble.
+ */
+export function getNodeBuiltin<T>(id: string): T | undefined {
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+      .process
+    return proc?.getBuiltinModule?.(id) as T | undefined
+  } catch {
+    return undefined
+  }
+}

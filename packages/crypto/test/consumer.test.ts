@@ -19,7 +19,17 @@ describe('packed @metanode/crypto', () => {
   afterAll(() => rmSync(projectDir, { recursive: true, force: true }))
 
   it('ships the compiled modules and sources, not tests or vectors', () => {
-    for (const module of ['hash', 'ed25519', 'bls', 'aead', 'kex', 'merkle', 'cid', 'keystore', 'bytes']) {
+    for (const module of [
+      'hash',
+      'ed25519',
+      'bls',
+      'aead',
+      'kex',
+      'merkle',
+      'cid',
+      'keystore',
+      'bytes',
+    ]) {
       expect(files).toContain(`dist/src/${module}.js`)
       expect(files).toContain(`dist/src/${module}.d.ts`)
     }
@@ -48,7 +58,10 @@ describe('packed @metanode/crypto', () => {
     const tsc = require.resolve('typescript/bin/tsc', { paths: [join(packageDir, '../..')] })
     execFileSync(process.execPath, [tsc, '-p', projectDir], { cwd: projectDir, stdio: 'pipe' })
     const tsx = require.resolve('tsx/cli')
-    const output = execFileSync(process.execPath, [tsx, 'example.ts'], { cwd: projectDir, encoding: 'utf8' })
+    const output = execFileSync(process.execPath, [tsx, 'example.ts'], {
+      cwd: projectDir,
+      encoding: 'utf8',
+    })
     expect(output).toContain('ok')
   })
 })
