@@ -3,8 +3,9 @@
  * payloads; the application builds, validates and applies them. Heights start at 1 (0 is
  * genesis); rounds start at 0.
  */
-import type { PeerId } from './transport.js'
+
 import type { Startable } from './startable.js'
+import type { PeerId } from './transport.js'
 
 /** One validator of a height. */
 export interface Validator {
@@ -108,5 +109,8 @@ export interface ConsensusEngine extends Startable {
   /** Hands the engine a message received from `from`; resolves to what the transport should do with the sender. */
   submit(from: PeerId, data: Uint8Array): Promise<'accept' | 'ignore' | 'reject'>
   /** Listens to an event; returns a function that removes the listener. */
-  on<K extends keyof ConsensusEvents>(event: K, listener: (detail: ConsensusEvents[K]) => void): () => void
+  on<K extends keyof ConsensusEvents>(
+    event: K,
+    listener: (detail: ConsensusEvents[K]) => void,
+  ): () => void
 }

@@ -43,7 +43,12 @@ export class RejectionError<Code extends string = string> extends MetanodeError 
   /** Whether the sender is to be ignored or penalised. */
   readonly action: RejectionAction
 
-  constructor(code: Code, action: RejectionAction, message: string, options: MetanodeErrorOptions = {}) {
+  constructor(
+    code: Code,
+    action: RejectionAction,
+    message: string,
+    options: MetanodeErrorOptions = {},
+  ) {
     super(message, options)
     this.code = code
     this.action = action

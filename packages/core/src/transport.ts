@@ -3,6 +3,7 @@
  * string id derived from their key (for libp2p, the peer id). Topics fan messages out to every
  * subscriber (gossip); `send` reaches one peer; `request` asks one peer and awaits its answer.
  */
+import { MessageTooLargeError, UnknownTopicError } from './errors.js'
 import type { Startable } from './startable.js'
 
 /** A peer's identity as a printable string (for libp2p, the base58 peer id). */
@@ -24,7 +25,9 @@ export interface InboundMessage {
 }
 
 /** Handles a message and tells the transport what to do with its sender. */
-export type MessageHandler = (message: InboundMessage) => ValidationResult | Promise<ValidationResult>
+export type MessageHandler = (
+  message: InboundMessage,
+) => ValidationResult | Promise<ValidationResult>
 
 /** Answers a request; throwing a `RejectionError` with action `reject` penalises the requester. */
 export type RequestHandler = (request: { from: PeerId; data: Uint8Array }) => Promise<Uint8Array>
@@ -70,11 +73,60 @@ export interface Transport extends Startable {
   /** Subscribes to `topic`; returns a function that unsubscribes. One handler per topic. */
   subscribe(topic: string, handler: MessageHandler): () => void
   /** Sends a request on `protocol` to `peer` and resolves with its answer. */
-  request(peer: PeerId, protocol: string, data: Uint8Array, options?: { timeoutMs?: number }): Promise<Uint8Array>
+  request(
+    peer: PeerId,
+    protocol: string,
+    data: Uint8Array,
+    options?: { timeoutMs?: number },
+  ): Promise<Uint8Array>
   /** Serves requests on `protocol`; returns a function that stops serving. */
   handle(protocol: string, handler: RequestHandler): () => void
   /** The peers connected now. */
   peers(): PeerId[]
   /** Listens to an event; returns a function that removes the listener. */
-  on<K extends keyof TransportEvents>(event: K, listener: (detail: TransportEvents[K]) => void): () => void
+  on<K extends keyof TransportEvents>(
+    event: K,
+    listener: (detail: TransportEvents[K]) => void,
+  ): () => void
+}
+
+/**
+ * Checks a topic or protocol name: a `TypeError` unless it is a string, an `UnknownTopicError`
+ * unless it matches {@link TOPIC_PATTERN}. Transport implementations call it so that every
+ * implementation refuses the same names the same way.
+ */
+export function assertTopic(topic: unknown, name = 'topic'): asserts topic is string {
+  if (typeof topic !== 'string') {
+    throw new TypeError(`${name} must be a string, got ${topic === null ? 'null' : typeof topic}`)
+  }
+  if (!TOPIC_PATTERN.test(topic)) {
+    throw new UnknownTopicError(`malformed ${name}`, {
+      details: {
+        [name]: topic.slice(0, TRANSPORT_LIMITS.maxTopicLength + 1),
+        pattern: String(TOPIC_PATTERN),
+      },
+    })
+  }
+}
+
+/**
+ * Checks an outbound payload: a `TypeError` unless it is a `Uint8Array`, a
+ * `MessageTooLargeError` when it is longer than `maxBytes`.
+ */
+export function assertPayload(
+  data: unknown,
+  maxBytes: number,
+  name = 'data',
+): asserts data is Uint8Array {
+  if (!(data instanceof Uint8Array)) {
+    const type = typeof data === 'object' && data !== null ? data.constructor?.name : undefined
+    throw new TypeError(
+      `${name} must be a Uint8Array, got ${type ?? String(data === null ? null : typeof data)}`,
+    )
+  }
+  if (data.length > maxBytes) {
+    throw new MessageTooLargeError(`${name} is larger than the message limit`, {
+      details: { bytes: data.length, maxBytes },
+    })
+  }
 }
