@@ -151,7 +151,7 @@ try {
     valueEncoding: 'view',
   })
   await raw.open()
-  const ours = levelStore({ location: join(root, 'ours') })
+  const ours = levelStore({ location: join(root, 'ours') })()
   await ours.open()
   await prefill((operations) => raw.batch(operations))
   await prefill((operations) => ours.batch(operations))

@@ -1,0 +1,929 @@
+/**
+ * The QBFT engine: a deterministic state machine over one height at a time, fed messages by the
+ * transport and time by the clock component, driving an {@link Application}.
+ *
+ * All inputs (messages, timers) run one at a time through one queue, so the engine's decisions
+ * depend only on the order of its inputs, never on how their processing interleaves.
+ */
+
+import type { FinalizedBlock } from '@metanode/core'
+import {
+  type Application,
+  type Clock,
+  type ConsensusEngine,
+  type ConsensusEvents,
+  type Logger,
+  type Metrics,
+  noopMetrics,
+  type PeerId,
+  type RejectionAction,
+  RejectionError,
+  type Rng,
+  type Store,
+  silentLogger,
+  type TimerHandle,
+  type Transport,
+  TypedEventEmitter,
+  type ValidationResult,
+} from '@metanode/core'
+import {
+  DEFAULT_FUTURE_BUFFER_LIMITS,
+  type FutureBufferLimits,
+  FutureMessageBuffer,
+} from './buffer.js'
+import { equalBytes, hexKey } from './bytes.js'
+import { buildCommitCertificate, findInvalidSeals } from './certificate.js'
+import { DoubleSignPreventedError, type RejectionCode, rejection } from './errors.js'
+import { EquivocationDetector, type EvidenceLimits } from './evidence.js'
+import { isAuthenticSigned, justifyProposal, justifyRoundChange } from './justification.js'
+import {
+  blockIdOf,
+  type CommitBody,
+  DEFAULT_MESSAGE_LIMITS,
+  decodeMessage,
+  encodeMessage,
+  type IbftMessage,
+  MalformedMessageError,
+  type MessageBody,
+  type MessageLimits,
+  messageHash,
+  type PrepareBody,
+  type ProposalBody,
+  type RoundChangeBody,
+  type SignedBody,
+  signBody,
+} from './messages.js'
+import { type PreparedCertificate, SigningState, type StoredBlock } from './persistence.js'
+import { type ProposerSelector, roundRobinProposer } from './proposer.js'
+import {
+  commitSealBytes,
+  type IbftSigner,
+  realScheme,
+  type SignatureScheme,
+  type SignerKeys,
+} from './signing.js'
+import { indexValidators, type ValidatorIndex } from './validators.js'
+
+/** Every bound the engine enforces on what peers send. */
+export interface IbftLimits extends MessageLimits, FutureBufferLimits, EvidenceLimits {
+  /** Rounds ahead of the current one for which messages are kept (the rest are ignored). Default 50. */
+  maxRoundsAhead: number
+}
+
+/** Default {@link IbftLimits}. */
+export const DEFAULT_IBFT_LIMITS: Readonly<IbftLimits> = Object.freeze({
+  ...DEFAULT_MESSAGE_LIMITS,
+  ...DEFAULT_FUTURE_BUFFER_LIMITS,
+  maxEvidence: 256,
+  maxRoundsAhead: 50,
+})
+
+/** Default topic the engine subscribes and publishes to. */
+export const DEFAULT_IBFT_TOPIC = 'metanode/ibft/v1'
+
+/** Configuration of {@link createIbft}. */
+export interface IbftInit {
+  /** Chain id bound into every signature and seal. */
+  chainId: string
+  /** The application the engine drives. */
+  application: Application
+  /** This validator's signer, or its secret keys (turned into a signer by `scheme`). */
+  signer: IbftSigner | SignerKeys
+  /** Signature scheme. Default {@link realScheme} (Ed25519 + BLS12-381). */
+  scheme?: SignatureScheme
+  /** Proposer selection. Default {@link roundRobinProposer}. */
+  proposerSelector?: ProposerSelector
+  /** Timeout of round 0, in ms; round r waits base * 2^r, capped. Default 1,000. */
+  roundTimeoutBaseMs?: number
+  /** Cap of the round timeout, in ms. Default 60,000. */
+  roundTimeoutMaxMs?: number
+  /** Minimum time between a block's finalization and the next proposal, in ms; 0 proposes at once. Default 0. */
+  blockPeriodMs?: number
+  /** Transport topic. Default {@link DEFAULT_IBFT_TOPIC}. */
+  topic?: string
+  /** Bounds on peer input. */
+  limits?: Partial<IbftLimits>
+}
+
+/** The components {@link createIbft} needs. */
+export interface IbftComponents {
+  /** Time source of every timeout and latency. */
+  clock: Clock
+  /** Messaging with the other validators. */
+  transport: Transport
+  /** Where signing state and decided blocks are persisted. Opened by `start` if needed. */
+  store: Store
+  /** Structured logger. Default silent. */
+  logger?: Logger
+  /** Metrics registry. Default no-op. */
+  metrics?: Metrics
+  /** Unused by the protocol (QBFT needs no randomness); accepted for the common component shape. */
+  rng?: Rng
+}
+
+/** The engine's events: core's `ConsensusEvents` plus rejections and sent messages. */
+export interface IbftEvents extends ConsensusEvents {
+  /** A message was refused. */
+  rejected: { from: PeerId; code: RejectionCode; action: RejectionAction; reason: string }
+  /** The engine signed and published a message. */
+  sent: { message: IbftMessage; data: Uint8Array }
+}
+
+/** A running QBFT engine. */
+export interface IbftEngine extends ConsensusEngine {
+  /** Listens to an event; returns a function that removes the listener. */
+  on<K extends keyof IbftEvents>(event: K, listener: (detail: IbftEvents[K]) => void): () => void
+  /** This validator's id. */
+  readonly id: Uint8Array
+  /** The decided block at `height` with its certificate, if this engine stored it. */
+  finalizedBlock(height: number): Promise<FinalizedBlock | undefined>
+}
+
+interface RoundMessages {
+  proposal?: IbftMessage<ProposalBody>
+  prepares: Map<string, SignedBody<PrepareBody>>
+  commits: Map<string, SignedBody<CommitBody>>
+  roundChanges: Map<string, IbftMessage<RoundChangeBody>>
+}
+
+interface HeightState {
+  height: number
+  validators: ValidatorIndex
+  previousProposer?: Uint8Array
+  round: number
+  rounds: Map<number, RoundMessages>
+  proposedRounds: Set<number>
+  committedRounds: Set<number>
+  seen: Set<string>
+  payloads: Map<string, Uint8Array>
+  startedAt: number
+  firstProposalAt?: number
+  roundZeroBegun: boolean
+}
+
+function positiveInteger(
+  value: number | undefined,
+  name: string,
+  fallback: number,
+  min = 1,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new TypeError(`${name} must be a safe integer`)
+  }
+  if (value < min) throw new RangeError(`${name} must be at least ${min}`)
+  return value
+}
+
+function isSigner(value: IbftSigner | SignerKeys): value is IbftSigner {
+  return typeof (value as IbftSigner).sign === 'function'
+}
+
+class QbftEngine implements IbftEngine {
+  readonly id: Uint8Array
+  readonly #chainId: string
+  readonly #application: Application
+  readonly #signer: IbftSigner
+  readonly #scheme: SignatureScheme
+  readonly #selectProposer: ProposerSelector
+  readonly #timeoutBaseMs: number
+  readonly #timeoutMaxMs: number
+  readonly #blockPeriodMs: number
+  readonly #topic: string
+  readonly #limits: IbftLimits
+  readonly #clock: Clock
+  readonly #transport: Transport
+  readonly #store: Store
+  readonly #logger: Logger
+  readonly #events = new TypedEventEmitter<IbftEvents>()
+  readonly #buffer: FutureMessageBuffer
+  readonly #detector: EquivocationDetector
+  readonly #metrics: {
+    roundChanges: ReturnType<Metrics['counter']>
+    finalized: ReturnType<Metrics['gauge']>
+    latency: ReturnType<Metrics['histogram']>
+    rejected: ReturnType<Metrics['counter']>
+    round: ReturnType<Metrics['gauge']>
+  }
+  #queue: Promise<unknown> = Promise.resolve()
+  #running = false
+  #unsubscribe: (() => void) | undefined
+  #timer: TimerHandle | undefined
+  #signing: SigningState | undefined
+  #state: HeightState | undefined
+  #lastFinalizedAt: number | undefined
+
+  constructor(init: IbftInit, components: IbftComponents) {
+    if (typeof init !== 'object' || init === null) throw new TypeError('init must be an object')
+    if (typeof init.chainId !== 'string' || init.chainId.length === 0) {
+      throw new TypeError('chainId must be a non-empty string')
+    }
+    this.#chainId = init.chainId
+    this.#application = init.application
+    this.#scheme = init.scheme ?? realScheme
+    this.#signer = isSigner(init.signer) ? init.signer : this.#scheme.createSigner(init.signer)
+    this.id = this.#signer.id
+    this.#selectProposer = init.proposerSelector ?? roundRobinProposer
+    this.#timeoutBaseMs = positiveInteger(init.roundTimeoutBaseMs, 'roundTimeoutBaseMs', 1000)
+    this.#timeoutMaxMs = positiveInteger(init.roundTimeoutMaxMs, 'roundTimeoutMaxMs', 60_000)
+    if (this.#timeoutMaxMs < this.#timeoutBaseMs) {
+      throw new RangeError('roundTimeoutMaxMs must be at least roundTimeoutBaseMs')
+    }
+    this.#blockPeriodMs = positiveInteger(init.blockPeriodMs, 'blockPeriodMs', 0, 0)
+    this.#topic = init.topic ?? DEFAULT_IBFT_TOPIC
+    this.#limits = { ...DEFAULT_IBFT_LIMITS, ...init.limits }
+    this.#clock = components.clock
+    this.#transport = components.transport
+    this.#store = components.store
+    this.#logger = (components.logger ?? silentLogger).child({ component: 'ibft' })
+    this.#buffer = new FutureMessageBuffer(this.#limits)
+    this.#detector = new EquivocationDetector(this.#limits)
+    const metrics = components.metrics ?? noopMetrics
+    this.#metrics = {
+      roundChanges: metrics.counter({
+        name: 'metanode_ibft_round_changes_total',
+        help: 'Rounds entered after round 0',
+      }),
+      finalized: metrics.gauge({
+        name: 'metanode_ibft_finalized_height',
+        help: 'Last finalized height',
+      }),
+      latency: metrics.histogram({
+        name: 'metanode_ibft_finality_latency_ms',
+        help: 'Time from the first proposal of a height to its finality',
+      }),
+      rejected: metrics.counter({
+        name: 'metanode_ibft_rejected_messages_total',
+        help: 'Messages refused, by code',
+        labelNames: ['code'],
+      }),
+      round: metrics.gauge({ name: 'metanode_ibft_round', help: 'Current round' }),
+    }
+  }
+
+  get height(): number {
+    return this.#state?.height ?? this.#signing?.height ?? 0
+  }
+
+  get round(): number {
+    return this.#state?.round ?? 0
+  }
+
+  on<K extends keyof IbftEvents>(event: K, listener: (detail: IbftEvents[K]) => void): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return
+    if (this.#store.status !== 'open') await this.#store.open()
+    this.#signing = await SigningState.load(this.#store)
+    this.#lastFinalizedAt = undefined
+    this.#running = true
+    this.#unsubscribe = this.#transport.subscribe(this.#topic, (message) =>
+      this.submit(message.from, message.data),
+    )
+    try {
+      await this.#run(() =>
+        this.#enterHeight(this.#signing!.height, this.#signing!.highestSignedRound),
+      )
+    } catch (error) {
+      await this.stop()
+      throw error
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return
+    this.#running = false
+    this.#unsubscribe?.()
+    this.#unsubscribe = undefined
+    this.#cancelTimer()
+    await this.#queue.catch(() => {})
+    this.#state = undefined
+    this.#buffer.clear()
+  }
+
+  async finalizedBlock(height: number): Promise<FinalizedBlock | undefined> {
+    const signing = this.#signing ?? (await SigningState.load(this.#store))
+    const stored = await signing.block(height)
+    return stored === undefined
+      ? undefined
+      : { height, payload: stored.payload, certificate: stored.certificate }
+  }
+
+  async submit(from: PeerId, data: Uint8Array): Promise<ValidationResult> {
+    if (!this.#running) return 'ignore'
+    if (!(data instanceof Uint8Array))
+      return this.#refuse(from, rejection('malformed', 'reject', 'not bytes'))
+    return this.#run(async () => {
+      if (!this.#running) return 'ignore'
+      try {
+        return await this.#process(from, data)
+      } catch (error) {
+        if (error instanceof RejectionError)
+          return this.#refuse(from, error as RejectionError<RejectionCode>)
+        this.#logger.error({ error: String(error) }, 'failed to process a message')
+        return 'ignore'
+      }
+    })
+  }
+
+  // --- plumbing -------------------------------------------------------------------------------
+
+  #run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(task)
+    this.#queue = result.catch(() => {})
+    return result
+  }
+
+  #refuse(from: PeerId, error: RejectionError<RejectionCode>): ValidationResult {
+    this.#metrics.rejected.inc({ code: error.code })
+    this.#logger.debug({ from, code: error.code }, error.message)
+    this.#events.emit('rejected', {
+      from,
+      code: error.code,
+      action: error.action,
+      reason: error.message,
+    })
+    return error.action
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  #schedule(delayMs: number, task: () => Promise<void>): void {
+    this.#cancelTimer()
+    const handle = this.#clock.setTimeout(() => {
+      if (this.#timer !== handle) return
+      this.#timer = undefined
+      this.#run(async () => {
+        if (this.#running) await task()
+      }).catch((error: unknown) => {
+        this.#logger.error({ error: String(error) }, 'timer task failed')
+      })
+    }, delayMs)
+    this.#timer = handle
+  }
+
+  /** The round timeout of `round`: base * 2^round, capped. */
+  #timeoutOf(round: number): number {
+    return Math.min(this.#timeoutBaseMs * 2 ** Math.min(round, 52), this.#timeoutMaxMs)
+  }
+
+  #proposerIndex(state: HeightState, round: number): number {
+    return this.#selectProposer({
+      height: state.height,
+      round,
+      validators: state.validators.set,
+      ...(state.previousProposer === undefined ? {} : { previousProposer: state.previousProposer }),
+    })
+  }
+
+  #roundMessages(state: HeightState, round: number): RoundMessages {
+    let messages = state.rounds.get(round)
+    if (messages === undefined) {
+      messages = { prepares: new Map(), commits: new Map(), roundChanges: new Map() }
+      state.rounds.set(round, messages)
+    }
+    return messages
+  }
+
+  // --- heights and rounds ---------------------------------------------------------------------
+
+  async #enterHeight(height: number, round: number): Promise<void> {
+    this.#cancelTimer()
+    const signing = this.#signing as SigningState
+    const set = await this.#application.validatorSet(height)
+    const previous = height > 1 ? await signing.block(height - 1) : undefined
+    const state: HeightState = {
+      height,
+      validators: indexValidators(set),
+      round,
+      rounds: new Map(),
+      proposedRounds: new Set(),
+      committedRounds: new Set(),
+      seen: new Set(),
+      payloads: new Map(),
+      startedAt: this.#clock.now(),
+      roundZeroBegun: false,
+      ...(previous === undefined ? {} : { previousProposer: previous.proposer }),
+    }
+    this.#state = state
+    this.#detector.prune(height)
+    this.#metrics.round.set(round)
+    const prepared = signing.prepared
+    if (prepared !== undefined) state.payloads.set(hexKey(prepared.digest), prepared.payload)
+    const wait =
+      round === 0 && this.#blockPeriodMs > 0 && this.#lastFinalizedAt !== undefined
+        ? this.#lastFinalizedAt + this.#blockPeriodMs - this.#clock.now()
+        : 0
+    if (wait > 0) {
+      this.#schedule(wait, () => this.#beginRound(state, round))
+    } else {
+      await this.#beginRound(state, round)
+    }
+    for (const { from, data } of this.#buffer.take(height)) {
+      if (this.#state !== state) break
+      try {
+        await this.#process(from, data)
+      } catch (error) {
+        if (error instanceof RejectionError)
+          this.#refuse(from, error as RejectionError<RejectionCode>)
+        else this.#logger.error({ error: String(error) }, 'failed to replay a buffered message')
+      }
+    }
+  }
+
+  /** Starts the round timer of `round` and, for the proposer of round 0, proposes. */
+  async #beginRound(state: HeightState, round: number): Promise<void> {
+    if (this.#state !== state || state.round !== round) return
+    if (round === 0) state.roundZeroBegun = true
+    this.#schedule(this.#timeoutOf(round), () => this.#onRoundTimeout(state, round))
+    const mine = equalBytes(state.validators.at(this.#proposerIndex(state, round)).id, this.id)
+    if (mine && round === 0 && !state.proposedRounds.has(0)) await this.#proposeNew(state, 0)
+    await this.#evaluate(state)
+  }
+
+  async #onRoundTimeout(state: HeightState, round: number): Promise<void> {
+    if (this.#state !== state || state.round !== round) return
+    this.#logger.debug({ height: state.height, round }, 'round timed out')
+    await this.#moveToRound(state, round + 1, true)
+  }
+
+  async #moveToRound(state: HeightState, round: number, sendRoundChange: boolean): Promise<void> {
+    if (round <= state.round) return
+    state.round = round
+    // messages of rounds left behind can no longer change anything but a decision (COMMITs)
+    for (const [old, messages] of state.rounds) {
+      if (old < round) {
+        messages.prepares.clear()
+        messages.roundChanges.clear()
+      }
+    }
+    this.#metrics.roundChanges.inc()
+    this.#metrics.round.set(round)
+    this.#events.emit('round-change', { height: state.height, round })
+    this.#schedule(this.#timeoutOf(round), () => this.#onRoundTimeout(state, round))
+    if (sendRoundChange) await this.#sendRoundChange(state, round)
+  }
+
+  // --- sending --------------------------------------------------------------------------------
+
+  async #sign<B extends MessageBody>(
+    state: HeightState,
+    body: B,
+    prepared?: PreparedCertificate,
+  ): Promise<SignedBody<B> | undefined> {
+    const signed = signBody(this.#chainId, this.#signer, body)
+    try {
+      await (this.#signing as SigningState).recordSigned(
+        state.height,
+        body.round,
+        body.kind,
+        signed.bodyBytes,
+        prepared,
+      )
+    } catch (error) {
+      if (error instanceof DoubleSignPreventedError) {
+        this.#logger.warn(
+          { height: state.height, round: body.round, kind: body.kind },
+          error.message,
+        )
+        return undefined
+      }
+      throw error
+    }
+    return signed
+  }
+
+  async #send(state: HeightState, message: IbftMessage): Promise<void> {
+    const data = encodeMessage(message)
+    state.seen.add(hexKey(messageHash(data)))
+    this.#events.emit('sent', { message, data })
+    try {
+      await this.#transport.publish(this.#topic, data)
+    } catch (error) {
+      this.#logger.warn({ error: String(error) }, 'publish failed')
+    }
+    if (this.#state === state) await this.#handleAuthentic(state, message, data, true)
+  }
+
+  async #proposeNew(state: HeightState, round: number): Promise<void> {
+    const timestamp = this.#clock.now()
+    const payload = await this.#application.buildProposal({
+      height: state.height,
+      round,
+      proposer: this.id,
+      timestamp,
+    })
+    if (this.#state !== state || state.round !== round) return
+    await this.#propose(state, round, payload, timestamp, [], [])
+  }
+
+  async #propose(
+    state: HeightState,
+    round: number,
+    payload: Uint8Array,
+    timestamp: number,
+    roundChanges: SignedBody<RoundChangeBody>[],
+    prepares: SignedBody<PrepareBody>[],
+  ): Promise<void> {
+    state.proposedRounds.add(round)
+    const signed = await this.#sign(state, {
+      kind: 'PROPOSAL',
+      height: state.height,
+      round,
+      digest: blockIdOf(payload),
+      timestamp,
+    })
+    if (signed === undefined) return
+    await this.#send(state, { signed, payload, roundChanges, prepares })
+  }
+
+  async #sendRoundChange(state: HeightState, round: number): Promise<void> {
+    const prepared = (this.#signing as SigningState).prepared
+    const body: RoundChangeBody =
+      prepared === undefined
+        ? { kind: 'ROUND-CHANGE', height: state.height, round }
+        : {
+            kind: 'ROUND-CHANGE',
+            height: state.height,
+            round,
+            preparedRound: prepared.round,
+            preparedDigest: prepared.digest,
+          }
+    const signed = await this.#sign(state, body)
+    if (signed === undefined) return
+    await this.#send(
+      state,
+      prepared === undefined
+        ? { signed, roundChanges: [], prepares: [] }
+        : { signed, payload: prepared.payload, roundChanges: [], prepares: prepared.prepares },
+    )
+  }
+
+  // --- receiving ------------------------------------------------------------------------------
+
+  async #process(from: PeerId, data: Uint8Array): Promise<ValidationResult> {
+    const state = this.#state
+    if (state === undefined) return 'ignore'
+    let message: IbftMessage
+    try {
+      message = decodeMessage(data, this.#limits)
+    } catch (error) {
+      if (error instanceof MalformedMessageError) {
+        throw rejection('malformed', 'reject', error.message)
+      }
+      throw error
+    }
+    const { body } = message.signed
+    if (body.height < state.height) throw rejection('stale', 'ignore', 'message for a past height')
+    if (body.height > state.height) {
+      const outcome = this.#buffer.add(state.height, body.height, from, data)
+      if (outcome === 'kept') return 'ignore'
+      if (outcome === 'too-far') throw rejection('future', 'ignore', 'height beyond the window')
+      if (outcome === 'duplicate') throw rejection('duplicate', 'ignore', 'already buffered')
+      throw rejection('overloaded', 'ignore', `future buffer full (${outcome})`)
+    }
+    const hash = hexKey(messageHash(data))
+    if (state.seen.has(hash)) throw rejection('duplicate', 'ignore', 'message already received')
+    if (body.round > state.round + this.#limits.maxRoundsAhead) {
+      throw rejection('future', 'ignore', 'round beyond the window')
+    }
+    const context = { chainId: this.#chainId, validators: state.validators, scheme: this.#scheme }
+    if (state.validators.indexOf(message.signed.author) < 0) {
+      throw rejection('not-validator', 'reject', 'author is not a validator of the height')
+    }
+    if (!isAuthenticSigned(message.signed, context)) {
+      throw rejection('bad-signature', 'reject', 'signature does not verify')
+    }
+    const observed = this.#detector.observe(message.signed, data)
+    if (observed !== 'first' && observed !== 'same') {
+      this.#events.emit('evidence', { evidence: observed })
+      try {
+        await this.#application.reportEvidence?.(observed)
+      } catch (error) {
+        this.#logger.warn({ error: String(error) }, 'application failed to take evidence')
+      }
+      throw rejection('equivocation', 'reject', 'conflicting message for the same slot')
+    }
+    const result = await this.#handleAuthentic(state, message, data, false)
+    state.seen.add(hash)
+    return result
+  }
+
+  async #handleAuthentic(
+    state: HeightState,
+    message: IbftMessage,
+    data: Uint8Array,
+    own: boolean,
+  ): Promise<ValidationResult> {
+    const { body } = message.signed
+    const author = hexKey(message.signed.author)
+    switch (body.kind) {
+      case 'PROPOSAL':
+        await this.#onProposal(state, message as IbftMessage<ProposalBody>, own)
+        break
+      case 'PREPARE': {
+        if (body.round < state.round) throw rejection('stale', 'ignore', 'PREPARE for a past round')
+        const messages = this.#roundMessages(state, body.round)
+        if (messages.prepares.has(author))
+          throw rejection('duplicate', 'ignore', 'PREPARE repeated')
+        messages.prepares.set(author, message.signed as SignedBody<PrepareBody>)
+        break
+      }
+      case 'COMMIT': {
+        const messages = this.#roundMessages(state, body.round)
+        if (messages.commits.has(author)) throw rejection('duplicate', 'ignore', 'COMMIT repeated')
+        messages.commits.set(author, message.signed as SignedBody<CommitBody>)
+        break
+      }
+      case 'ROUND-CHANGE': {
+        if (body.round < state.round) {
+          throw rejection('stale', 'ignore', 'ROUND-CHANGE for a past round')
+        }
+        const roundChange = message as IbftMessage<RoundChangeBody>
+        if (!own) {
+          const verdict = justifyRoundChange(roundChange, {
+            chainId: this.#chainId,
+            validators: state.validators,
+            scheme: this.#scheme,
+          })
+          if (!verdict.valid) throw rejection('bad-justification', 'reject', verdict.reason)
+        }
+        const messages = this.#roundMessages(state, body.round)
+        if (messages.roundChanges.has(author)) {
+          throw rejection('duplicate', 'ignore', 'ROUND-CHANGE repeated')
+        }
+        messages.roundChanges.set(author, roundChange)
+        if (roundChange.payload !== undefined && body.preparedDigest !== undefined) {
+          state.payloads.set(hexKey(body.preparedDigest), roundChange.payload)
+        }
+        break
+      }
+    }
+    void data
+    await this.#evaluate(state)
+    return 'accept'
+  }
+
+  async #onProposal(
+    state: HeightState,
+    message: IbftMessage<ProposalBody>,
+    own: boolean,
+  ): Promise<void> {
+    const { body } = message.signed
+    const payload = message.payload as Uint8Array
+    const proposerIndex = this.#proposerIndex(state, body.round)
+    if (!equalBytes(state.validators.at(proposerIndex).id, message.signed.author)) {
+      throw rejection('wrong-proposer', 'reject', 'author is not the proposer of the round')
+    }
+    if (!equalBytes(blockIdOf(payload), body.digest)) {
+      throw rejection('bad-digest', 'reject', 'payload does not match the digest')
+    }
+    if (body.round < state.round) throw rejection('stale', 'ignore', 'PROPOSAL for a past round')
+    const existing = state.rounds.get(body.round)?.proposal
+    if (existing !== undefined)
+      throw rejection('duplicate', 'ignore', 'round already has a proposal')
+    if (!own) {
+      const verdict = justifyProposal(message, {
+        chainId: this.#chainId,
+        validators: state.validators,
+        scheme: this.#scheme,
+      })
+      if (!verdict.valid) throw rejection('bad-justification', 'reject', verdict.reason)
+      const verdictOfApp = await this.#application.validateProposal(
+        {
+          height: body.height,
+          round: body.round,
+          proposer: message.signed.author,
+          timestamp: body.timestamp,
+        },
+        payload,
+      )
+      if (this.#state !== state || body.round < state.round) {
+        throw rejection('stale', 'ignore', 'round moved on during validation')
+      }
+      if (!verdictOfApp.valid) {
+        throw rejection('invalid-payload', 'reject', verdictOfApp.reason, {
+          code: verdictOfApp.code,
+        })
+      }
+    }
+    if (body.round > state.round) await this.#moveToRound(state, body.round, false)
+    const messages = this.#roundMessages(state, body.round)
+    if (messages.proposal !== undefined) return
+    messages.proposal = message
+    state.payloads.set(hexKey(body.digest), payload)
+    state.firstProposalAt ??= this.#clock.now()
+    const signed = await this.#sign(state, {
+      kind: 'PREPARE',
+      height: state.height,
+      round: body.round,
+      digest: body.digest,
+    })
+    if (signed !== undefined) await this.#send(state, { signed, roundChanges: [], prepares: [] })
+  }
+
+  // --- the QBFT upon-rules --------------------------------------------------------------------
+
+  async #evaluate(state: HeightState): Promise<void> {
+    for (let steps = 0; steps < 64 && this.#state === state; steps++) {
+      if (await this.#tryFinalize(state)) return
+      if (await this.#tryJumpRound(state)) continue
+      if (await this.#tryProposeAfterRoundChange(state)) continue
+      if (await this.#tryCommit(state)) continue
+      return
+    }
+  }
+
+  async #tryFinalize(state: HeightState): Promise<boolean> {
+    for (const [round, messages] of state.rounds) {
+      const byDigest = new Map<string, SignedBody<CommitBody>[]>()
+      for (const commit of messages.commits.values()) {
+        const key = hexKey(commit.body.digest)
+        byDigest.set(key, [...(byDigest.get(key) ?? []), commit])
+      }
+      for (const [digestKey, commits] of byDigest) {
+        if (!state.validators.hasQuorum(commits.map((commit) => commit.author))) continue
+        const payload = state.payloads.get(digestKey)
+        if (payload === undefined) continue
+        const digest = (commits[0] as SignedBody<CommitBody>).body.digest
+        const sealMessage = commitSealBytes(this.#chainId, state.height, round, digest)
+        const invalid = findInvalidSeals(
+          commits.map((commit) => ({
+            seal: commit.body.seal,
+            blsPublicKey: state.validators.at(state.validators.indexOf(commit.author)).blsPublicKey,
+          })),
+          sealMessage,
+          this.#scheme,
+        )
+        if (invalid.length > 0) {
+          for (const position of invalid) {
+            const commit = commits[position] as SignedBody<CommitBody>
+            messages.commits.delete(hexKey(commit.author))
+            this.#logger.warn(
+              { height: state.height, round },
+              'COMMIT with an invalid seal dropped',
+            )
+            this.#metrics.rejected.inc({ code: 'bad-signature' })
+          }
+          return this.#tryFinalize(state)
+        }
+        await this.#finalize(state, round, digest, payload, commits)
+        return true
+      }
+    }
+    return false
+  }
+
+  async #finalize(
+    state: HeightState,
+    round: number,
+    digest: Uint8Array,
+    payload: Uint8Array,
+    commits: SignedBody<CommitBody>[],
+  ): Promise<void> {
+    this.#cancelTimer()
+    const certificate = buildCommitCertificate({
+      height: state.height,
+      round,
+      blockId: digest,
+      validatorCount: state.validators.size,
+      seals: commits.map((commit) => ({
+        index: state.validators.indexOf(commit.author),
+        seal: commit.body.seal,
+      })),
+      scheme: this.#scheme,
+    })
+    const stored: StoredBlock = {
+      payload,
+      certificate,
+      proposer: state.validators.at(this.#proposerIndex(state, round)).id,
+    }
+    await (this.#signing as SigningState).recordFinalized(stored)
+    const block: FinalizedBlock = { height: state.height, payload, certificate }
+    try {
+      await this.#application.finalize(block)
+    } catch (error) {
+      this.#logger.error(
+        { height: state.height, error: String(error) },
+        'application failed to finalize',
+      )
+    }
+    const now = this.#clock.now()
+    const latencyMs = now - (state.firstProposalAt ?? state.startedAt)
+    this.#lastFinalizedAt = now
+    this.#metrics.finalized.set(state.height)
+    this.#metrics.latency.observe(latencyMs)
+    this.#logger.info({ height: state.height, round, latencyMs }, 'finalized')
+    this.#events.emit('finalized', { block, latencyMs })
+    if (this.#running && this.#state === state) await this.#enterHeight(state.height + 1, 0)
+  }
+
+  /** f+1 ROUND-CHANGEs for rounds above ours: move to the highest round that f+1 of them reach. */
+  async #tryJumpRound(state: HeightState): Promise<boolean> {
+    const highestByAuthor = new Map<string, { author: Uint8Array; round: number }>()
+    for (const [round, messages] of state.rounds) {
+      if (round <= state.round) continue
+      for (const [author, roundChange] of messages.roundChanges) {
+        const known = highestByAuthor.get(author)
+        if (known === undefined || known.round < round) {
+          highestByAuthor.set(author, { author: roundChange.signed.author, round })
+        }
+      }
+    }
+    if (highestByAuthor.size === 0) return false
+    const sorted = [...highestByAuthor.values()].sort((a, b) => b.round - a.round)
+    const authors: Uint8Array[] = []
+    for (const entry of sorted) {
+      authors.push(entry.author)
+      if (state.validators.hasWeakQuorum(authors)) {
+        await this.#moveToRound(state, entry.round, true)
+        return true
+      }
+    }
+    return false
+  }
+
+  async #tryProposeAfterRoundChange(state: HeightState): Promise<boolean> {
+    const round = state.round
+    if (round === 0 || state.proposedRounds.has(round)) return false
+    if (!equalBytes(state.validators.at(this.#proposerIndex(state, round)).id, this.id))
+      return false
+    const roundChanges = [...(state.rounds.get(round)?.roundChanges.values() ?? [])]
+    if (!state.validators.hasQuorum(roundChanges.map((message) => message.signed.author)))
+      return false
+    let highest: IbftMessage<RoundChangeBody> | undefined
+    for (const message of roundChanges) {
+      const prepared = message.signed.body.preparedRound
+      if (prepared === undefined) continue
+      if (highest === undefined || prepared > (highest.signed.body.preparedRound as number)) {
+        highest = message
+      }
+    }
+    const justification = roundChanges.map((message) => message.signed)
+    if (highest !== undefined) {
+      await this.#propose(
+        state,
+        round,
+        highest.payload as Uint8Array,
+        this.#clock.now(),
+        justification,
+        highest.prepares,
+      )
+    } else {
+      state.proposedRounds.add(round)
+      const timestamp = this.#clock.now()
+      const payload = await this.#application.buildProposal({
+        height: state.height,
+        round,
+        proposer: this.id,
+        timestamp,
+      })
+      if (this.#state !== state || state.round !== round) return true
+      await this.#propose(state, round, payload, timestamp, justification, [])
+    }
+    return true
+  }
+
+  async #tryCommit(state: HeightState): Promise<boolean> {
+    const round = state.round
+    if (state.committedRounds.has(round)) return false
+    const messages = state.rounds.get(round)
+    const proposal = messages?.proposal
+    if (messages === undefined || proposal === undefined) return false
+    const digest = proposal.signed.body.digest
+    const prepares = [...messages.prepares.values()].filter((prepare) =>
+      equalBytes(prepare.body.digest, digest),
+    )
+    if (!state.validators.hasQuorum(prepares.map((prepare) => prepare.author))) return false
+    state.committedRounds.add(round)
+    const payload = proposal.payload as Uint8Array
+    const prepared: PreparedCertificate = { height: state.height, round, digest, payload, prepares }
+    const signed = await this.#sign(
+      state,
+      {
+        kind: 'COMMIT',
+        height: state.height,
+        round,
+        digest,
+        seal: this.#signer.seal(commitSealBytes(this.#chainId, state.height, round, digest)),
+      },
+      prepared,
+    )
+    if (signed !== undefined) await this.#send(state, { signed, roundChanges: [], prepares: [] })
+    return true
+  }
+}
+
+/**
+ * Creates a QBFT engine: `createIbft(init)(components)`.
+ *
+ * @throws TypeError / RangeError for malformed configuration.
+ */
+export function createIbft(init: IbftInit): (components: IbftComponents) => IbftEngine {
+  return (components) => new QbftEngine(init, components)
+}
