@@ -120,6 +120,7 @@ export {
   assertRangeOptions,
   assertStoreKey,
   assertStoreValue,
+  copyRangeOptions,
   STORE_LIMITS,
 } from './store.js'
 export type {
@@ -131,4 +132,10 @@ export type {
   TransportEvents,
   ValidationResult,
 } from './transport.js'
-export { assertPayload, assertTopic, TOPIC_PATTERN, TRANSPORT_LIMITS } from './transport.js'
+export {
+  assertPayload,
+  assertTopic,
+  HandlerRegistry,
+  TOPIC_PATTERN,
+  TRANSPORT_LIMITS,
+} from './transport.js'

@@ -19,6 +19,7 @@ import {
   assertStoreKey,
   assertStoreValue,
   type BatchOperation,
+  copyRangeOptions,
   type RangeOptions,
   type Store,
   type StoreEntry,
@@ -77,19 +78,6 @@ function seek(chunks: readonly Chunk[], key: Uint8Array, exclusive: boolean): Cu
 
 function compareCursors(a: Cursor, b: Cursor): number {
   return a.chunk - b.chunk || a.entry - b.entry
-}
-
-// Bounds are copied when `iterate` is called, so a caller reusing its key buffers cannot move a
-// range that has not started yet; checking them waits for the first `next()`, where errors
-// surface as rejections like every other store failure.
-function copyRangeOptions(options: unknown): unknown {
-  if (typeof options !== 'object' || options === null) return options
-  const copy: Record<string, unknown> = { ...options }
-  for (const bound of ['gt', 'gte', 'lt', 'lte']) {
-    const value = copy[bound]
-    if (value instanceof Uint8Array) copy[bound] = value.slice()
-  }
-  return copy
 }
 
 function isAboveLower(key: Uint8Array, range: RangeOptions): boolean {

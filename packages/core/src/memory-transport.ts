@@ -22,6 +22,7 @@ import { TypedEventEmitter } from './events.js'
 import {
   assertPayload,
   assertTopic,
+  HandlerRegistry,
   type InboundMessage,
   type MessageHandler,
   type PeerId,
@@ -283,8 +284,8 @@ class MemoryTransport implements Transport {
   readonly maxMessageBytes: number
   readonly #hub: Hub
   readonly #events: TypedEventEmitter<TransportEvents>
-  readonly #subscriptions = new Map<string, MessageHandler>()
-  readonly #requestHandlers = new Map<string, RequestHandler>()
+  readonly #subscriptions = new HandlerRegistry<MessageHandler>('topic')
+  readonly #requestHandlers = new HandlerRegistry<RequestHandler>('protocol')
   readonly #rejections = new Map<PeerId, number>()
   readonly #pending = new Map<number, PendingRequest>()
   #nextRequestId = 1
@@ -349,27 +350,11 @@ class MemoryTransport implements Transport {
   }
 
   subscribe(topic: string, handler: MessageHandler): () => void {
-    assertTopic(topic)
-    if (typeof handler !== 'function') throw new TypeError('handler must be a function')
-    if (this.#subscriptions.has(topic)) {
-      throw new InvalidArgumentError('topic already has a handler', { details: { topic } })
-    }
-    this.#subscriptions.set(topic, handler)
-    return () => {
-      if (this.#subscriptions.get(topic) === handler) this.#subscriptions.delete(topic)
-    }
+    return this.#subscriptions.add(topic, handler)
   }
 
   handle(protocol: string, handler: RequestHandler): () => void {
-    assertTopic(protocol, 'protocol')
-    if (typeof handler !== 'function') throw new TypeError('handler must be a function')
-    if (this.#requestHandlers.has(protocol)) {
-      throw new InvalidArgumentError('protocol already has a handler', { details: { protocol } })
-    }
-    this.#requestHandlers.set(protocol, handler)
-    return () => {
-      if (this.#requestHandlers.get(protocol) === handler) this.#requestHandlers.delete(protocol)
-    }
+    return this.#requestHandlers.add(protocol, handler)
   }
 
   request(

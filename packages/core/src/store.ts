@@ -192,3 +192,19 @@ export function assertRangeOptions(options: unknown): asserts options is RangeOp
     if (limit < 0) throw new RangeError(`limit must not be negative, got ${limit}`)
   }
 }
+
+/**
+ * A shallow copy of range options whose byte bounds are copied too. Stores take it when
+ * `iterate` is called, so a caller reusing its key buffers cannot move a range whose scan has not
+ * started; checking the copy can wait for the first `next()`, where errors surface as rejections
+ * like every other store failure. Non-objects are returned as they are, for the check to reject.
+ */
+export function copyRangeOptions(options: unknown): unknown {
+  if (typeof options !== 'object' || options === null) return options
+  const copy: Record<string, unknown> = { ...options }
+  for (const bound of ['gt', 'gte', 'lt', 'lte']) {
+    const value = copy[bound]
+    if (value instanceof Uint8Array) copy[bound] = value.slice()
+  }
+  return copy
+}

@@ -3,7 +3,7 @@
  * string id derived from their key (for libp2p, the peer id). Topics fan messages out to every
  * subscriber (gossip); `send` reaches one peer; `request` asks one peer and awaits its answer.
  */
-import { MessageTooLargeError, UnknownTopicError } from './errors.js'
+import { InvalidArgumentError, MessageTooLargeError, UnknownTopicError } from './errors.js'
 import type { Startable } from './startable.js'
 
 /** A peer's identity as a printable string (for libp2p, the base58 peer id). */
@@ -128,5 +128,62 @@ export function assertPayload(
     throw new MessageTooLargeError(`${name} is larger than the message limit`, {
       details: { bytes: data.length, maxBytes },
     })
+  }
+}
+
+/**
+ * The handlers of one transport, at most one per topic (or protocol), with the registration
+ * rules every implementation shares: names must match {@link TOPIC_PATTERN}, handlers must be
+ * functions, a second handler for a name is refused, and the function returned by {@link add}
+ * removes only the handler it added.
+ */
+export class HandlerRegistry<H> {
+  readonly #handlers = new Map<string, H>()
+  readonly #kind: 'topic' | 'protocol'
+
+  /** @param kind what the names are, for error messages: `topic` or `protocol`. */
+  constructor(kind: 'topic' | 'protocol') {
+    this.#kind = kind
+  }
+
+  /**
+   * Registers `handler` for `name`; returns a function that unregisters it and then calls
+   * `onRemove` (for example to leave a gossip topic).
+   *
+   * @throws TypeError when `name` is not a string or `handler` not a function.
+   * @throws UnknownTopicError when `name` is malformed.
+   * @throws InvalidArgumentError when `name` already has a handler.
+   */
+  add(name: string, handler: H, onRemove?: () => void): () => void {
+    assertTopic(name, this.#kind)
+    if (typeof handler !== 'function') {
+      throw new TypeError(`handler must be a function, got ${typeof handler}`)
+    }
+    if (this.#handlers.has(name)) {
+      throw new InvalidArgumentError(`${this.#kind} already has a handler`, {
+        details: { [this.#kind]: name },
+      })
+    }
+    this.#handlers.set(name, handler)
+    return () => {
+      if (this.#handlers.get(name) !== handler) return
+      this.#handlers.delete(name)
+      onRemove?.()
+    }
+  }
+
+  /** The handler of `name`, if any. */
+  get(name: string): H | undefined {
+    return this.#handlers.get(name)
+  }
+
+  /** Whether `name` has a handler. */
+  has(name: string): boolean {
+    return this.#handlers.has(name)
+  }
+
+  /** The names with a handler, in registration order. */
+  names(): IterableIterator<string> {
+    return this.#handlers.keys()
   }
 }

@@ -26,7 +26,8 @@ import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { sha3_256 as nobleSha3_256 } from '@noble/hashes/sha3.js'
 import { CHUNK_LEN, FLAGS, hashChunkInto, keyToWords, wordsToBytes } from './blake3-compress.js'
-import { abytes, aint, equalBytes, toUint8Array, utf8 } from './utils.js'
+import { bytesToHex as hex } from './bytes.js'
+import { abytes, aint, equalBytes, getNodeBuiltin, toUint8Array, utf8 } from './utils.js'
 
 /** Options of {@link blake3}, as in `@noble/hashes`. Use `key` or `context`, never both. */
 export interface Blake3Opts {
@@ -76,24 +77,8 @@ const BLAKE3_EMPTY = 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae4
 const SHA256_EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 const SHA3_256_EMPTY = 'a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a'
 
-function hex(bytes: Uint8Array): string {
-  let out = ''
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0')
-  return out
-}
-
-// `process.getBuiltinModule` rather than a static `import 'node:module'`, so the module still loads
-// in browsers and other runtimes, where it falls back to noble.
-function getNodeBuiltin<T>(id: string): T | undefined {
-  try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-      .process
-    return proc?.getBuiltinModule?.(id) as T | undefined
-  } catch {
-    return undefined
-  }
-}
-
+// `getNodeBuiltin` rather than a static `import 'node:module'`, so the module still loads in
+// browsers and other runtimes, where it falls back to noble.
 function loadNativeBlake3(): NativeBlake3Module | undefined {
   try {
     const nodeModule = getNodeBuiltin<typeof import('node:module')>('node:module')

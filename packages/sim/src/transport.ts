@@ -6,6 +6,7 @@ import {
   assertPayload,
   assertTopic,
   type Clock,
+  HandlerRegistry,
   type InboundMessage,
   InvalidArgumentError,
   isMetanodeError,
@@ -136,7 +137,7 @@ export class SimTransportImpl implements SimTransport {
   readonly #owner: EventOwner
   readonly #clock: Clock
   readonly #events: TypedEventEmitter<TransportEvents>
-  readonly #subscriptions = new Map<string, MessageHandler>()
+  readonly #subscriptions = new HandlerRegistry<MessageHandler>('topic')
   readonly #handlers = new Map<string, RequestHandler>()
   readonly #pending = new Map<number, PendingRequest>()
   readonly #rejections = new Map<PeerId, number>()
@@ -242,15 +243,7 @@ export class SimTransportImpl implements SimTransport {
   }
 
   subscribe(topic: string, handler: MessageHandler): () => void {
-    assertTopic(topic)
-    if (typeof handler !== 'function') throw new TypeError('handler must be a function')
-    if (this.#subscriptions.has(topic)) {
-      throw new InvalidArgumentError('topic already has a handler', { details: { topic } })
-    }
-    this.#subscriptions.set(topic, handler)
-    return () => {
-      if (this.#subscriptions.get(topic) === handler) this.#subscriptions.delete(topic)
-    }
+    return this.#subscriptions.add(topic, handler)
   }
 
   async request(

@@ -6,10 +6,15 @@
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BatchOperation, RangeOptions, Store, StoreEntry, StoreStatus } from '@metanode/core'
-import { assertStoreKey, assertStoreValue, StoreClosedError } from '@metanode/core'
+import {
+  assertStoreKey,
+  assertStoreValue,
+  copyRangeOptions,
+  StoreClosedError,
+} from '@metanode/core'
 import { ClassicLevel } from 'classic-level'
 import { openError, operationError, StoreNotFoundError } from './errors.js'
-import { captureRange, levelOperations, levelRange } from './validate.js'
+import { levelOperations, levelRange } from './validate.js'
 import { type LevelDatabase, type WriteOptions, WriteQueue } from './write-queue.js'
 
 /** Configuration of a {@link LevelStore}. */
@@ -312,7 +317,7 @@ export class LevelStore implements Store {
    * left early with `break`. Closing the store ends a running scan with `StoreClosedError`.
    */
   iterate(options?: RangeOptions): AsyncIterable<StoreEntry> {
-    const captured = captureRange(options)
+    const captured = copyRangeOptions(options)
     return { [Symbol.asyncIterator]: () => this.#scan(captured) }
   }
 

@@ -36,21 +36,6 @@ export interface LevelRange {
 }
 
 /**
- * Copies the bounds of range options when `iterate` is called, so a caller reusing its key
- * buffers cannot move a range whose scan has not started; the copy is checked on the first
- * `next()`, where errors surface as rejections.
- */
-export function captureRange(options: unknown): unknown {
-  if (typeof options !== 'object' || options === null) return options
-  const copy: Record<string, unknown> = { ...options }
-  for (const bound of ['gt', 'gte', 'lt', 'lte']) {
-    const value = copy[bound]
-    if (value instanceof Uint8Array) copy[bound] = value.slice()
-  }
-  return copy
-}
-
-/**
  * Checks range options (core's `assertRangeOptions`) and turns them into classic-level's. When
  * both an exclusive and an inclusive bound are given on one side, the contract applies both;
  * classic-level would silently use only one of them, so the stricter one is passed.

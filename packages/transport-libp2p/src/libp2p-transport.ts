@@ -30,6 +30,7 @@ import type {
 } from '@metanode/core'
 import {
   DecodeError,
+  HandlerRegistry,
   InvalidArgumentError,
   isMetanodeError,
   MessageTooLargeError,
@@ -261,8 +262,8 @@ class Libp2pNodeTransport implements Libp2pTransport {
   readonly #logger: Logger
   readonly #clock: Clock
   readonly #events = new TypedEventEmitter<TransportEvents>()
-  readonly #subscriptions = new Map<string, MessageHandler>()
-  readonly #requestHandlers = new Map<string, RequestHandler>()
+  readonly #subscriptions = new HandlerRegistry<MessageHandler>('topic')
+  readonly #requestHandlers = new HandlerRegistry<RequestHandler>('protocol')
   readonly #penalties: PeerPenalties
   /** Reasons of disconnections we caused, reported with the next `peer:disconnect`. */
   readonly #disconnectReasons = new Map<string, string>()
@@ -364,37 +365,18 @@ class Libp2pNodeTransport implements Libp2pTransport {
   }
 
   subscribe(topic: string, handler: MessageHandler): () => void {
-    assertTopic(topic, 'topic')
-    if (typeof handler !== 'function') {
-      throw new TypeError(`handler must be a function, got ${typeof handler}`)
-    }
-    if (this.#subscriptions.has(topic)) {
-      throw new InvalidArgumentError('topic already has a handler', { details: { topic } })
-    }
-    this.#subscriptions.set(topic, handler)
-    if (this.#node !== undefined) this.#joinTopic(this.#node, topic)
-    return () => {
-      if (this.#subscriptions.get(topic) !== handler) return
-      this.#subscriptions.delete(topic)
+    const unsubscribe = this.#subscriptions.add(topic, handler, () => {
       const node = this.#node
       if (node === undefined) return
       node.services.pubsub.topicValidators.delete(topic)
       node.services.pubsub.unsubscribe(topic)
-    }
+    })
+    if (this.#node !== undefined) this.#joinTopic(this.#node, topic)
+    return unsubscribe
   }
 
   handle(protocol: string, handler: RequestHandler): () => void {
-    assertTopic(protocol, 'protocol')
-    if (typeof handler !== 'function') {
-      throw new TypeError(`handler must be a function, got ${typeof handler}`)
-    }
-    if (this.#requestHandlers.has(protocol)) {
-      throw new InvalidArgumentError('protocol already has a handler', { details: { protocol } })
-    }
-    this.#requestHandlers.set(protocol, handler)
-    return () => {
-      if (this.#requestHandlers.get(protocol) === handler) this.#requestHandlers.delete(protocol)
-    }
+    return this.#requestHandlers.add(protocol, handler)
   }
 
   async publish(topic: string, data: Uint8Array): Promise<void> {
@@ -618,7 +600,7 @@ class Libp2pNodeTransport implements Libp2pTransport {
       })
     }
     this.#node = node
-    for (const topic of this.#subscriptions.keys()) this.#joinTopic(node, topic)
+    for (const topic of this.#subscriptions.names()) this.#joinTopic(node, topic)
     this.#scheduleMaintenance()
     this.#logger.info({ multiaddrs: this.multiaddrs() }, 'transport started')
   }
