@@ -108,12 +108,9 @@ export interface Components {
 /** The wall clock with the platform's timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, delayMs) => {
-    const handle = setTimeout(callback, delayMs)
-    // a pending consensus timer must not keep a stopped process alive
-    if (typeof handle === 'object' && 'unref' in handle) handle.unref()
-    return handle
-  },
+  // Timers keep the process alive, as a node's consensus timers should: components clear their
+  // timers when they stop, so a stopped node exits by itself.
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
 }
 

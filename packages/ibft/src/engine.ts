@@ -54,7 +54,7 @@ import {
   signBody,
 } from './messages.js'
 import { type PreparedCertificate, SigningState, type StoredBlock } from './persistence.js'
-import { type ProposerSelector, roundRobinProposer } from './proposer.js'
+import { type ProposerSelector, rotatingProposer } from './proposer.js'
 import {
   commitSealBytes,
   type IbftSigner,
@@ -62,6 +62,15 @@ import {
   type SignatureScheme,
   type SignerKeys,
 } from './signing.js'
+import {
+  BlockSync,
+  IBFT_SYNC_PROTOCOL,
+  resolveSyncLimits,
+  type SyncApplyResult,
+  type SyncLimits,
+  serveSyncRequest,
+  verifySyncedBlock,
+} from './sync.js'
 import { indexValidators, type ValidatorIndex } from './validators.js'
 
 /** Every bound the engine enforces on what peers send. */
@@ -91,7 +100,11 @@ export interface IbftInit {
   signer: IbftSigner | SignerKeys
   /** Signature scheme. Default {@link realScheme} (Ed25519 + BLS12-381). */
   scheme?: SignatureScheme
-  /** Proposer selection. Default {@link roundRobinProposer}. */
+  /**
+   * Proposer selection. Default {@link rotatingProposer}: honest nodes may decide the same
+   * block in different rounds, so a rotation that follows the decided round's proposer
+   * (`roundRobinProposer`) can leave them disagreeing on every later proposer.
+   */
   proposerSelector?: ProposerSelector
   /** Timeout of round 0, in ms; round r waits base * 2^r, capped. Default 1,000. */
   roundTimeoutBaseMs?: number
@@ -103,6 +116,8 @@ export interface IbftInit {
   topic?: string
   /** Bounds on peer input. */
   limits?: Partial<IbftLimits>
+  /** Catch-up (block sync) bounds and pacing, or `false` to neither serve nor fetch blocks. Default {@link DEFAULT_SYNC_LIMITS}. */
+  sync?: Partial<SyncLimits> | false
 }
 
 /** The components {@link createIbft} needs. */
@@ -127,6 +142,8 @@ export interface IbftEvents extends ConsensusEvents {
   rejected: { from: PeerId; code: RejectionCode; action: RejectionAction; reason: string }
   /** The engine signed and published a message. */
   sent: { message: IbftMessage; data: Uint8Array }
+  /** Catch-up applied blocks `fromHeight`..`toHeight` served by `from` (each also emits `finalized`). */
+  synced: { from: PeerId; fromHeight: number; toHeight: number }
 }
 
 /** A running QBFT engine. */
@@ -159,6 +176,10 @@ interface HeightState {
   startedAt: number
   firstProposalAt?: number
   roundZeroBegun: boolean
+  /** Validators whose ROUND-CHANGE for a round below ours arrived since our round timer was armed. */
+  behind: Map<string, Uint8Array>
+  /** Our latest ROUND-CHANGE of this height, re-sent while we wait for validators behind us. */
+  lastRoundChange?: IbftMessage
 }
 
 function positiveInteger(
@@ -204,7 +225,11 @@ class QbftEngine implements IbftEngine {
     latency: ReturnType<Metrics['histogram']>
     rejected: ReturnType<Metrics['counter']>
     round: ReturnType<Metrics['gauge']>
+    synced: ReturnType<Metrics['counter']>
   }
+  readonly #sync: BlockSync | undefined
+  readonly #syncLimits: SyncLimits | undefined
+  #unhandleSync: (() => void) | undefined
   #queue: Promise<unknown> = Promise.resolve()
   #running = false
   #unsubscribe: (() => void) | undefined
@@ -223,7 +248,7 @@ class QbftEngine implements IbftEngine {
     this.#scheme = init.scheme ?? realScheme
     this.#signer = isSigner(init.signer) ? init.signer : this.#scheme.createSigner(init.signer)
     this.id = this.#signer.id
-    this.#selectProposer = init.proposerSelector ?? roundRobinProposer
+    this.#selectProposer = init.proposerSelector ?? rotatingProposer
     this.#timeoutBaseMs = positiveInteger(init.roundTimeoutBaseMs, 'roundTimeoutBaseMs', 1000)
     this.#timeoutMaxMs = positiveInteger(init.roundTimeoutMaxMs, 'roundTimeoutMaxMs', 60_000)
     if (this.#timeoutMaxMs < this.#timeoutBaseMs) {
@@ -258,7 +283,29 @@ class QbftEngine implements IbftEngine {
         labelNames: ['code'],
       }),
       round: metrics.gauge({ name: 'metanode_ibft_round', help: 'Current round' }),
+      synced: metrics.counter({
+        name: 'metanode_ibft_synced_blocks_total',
+        help: 'Blocks fetched from peers by catch-up, verified and applied',
+      }),
     }
+    this.#syncLimits = init.sync === false ? undefined : resolveSyncLimits(init.sync)
+    this.#sync =
+      this.#syncLimits === undefined
+        ? undefined
+        : new BlockSync({
+            transport: this.#transport,
+            clock: this.#clock,
+            logger: this.#logger,
+            limits: this.#syncLimits,
+            maxPayloadBytes: this.#limits.maxPayloadBytes,
+            host: {
+              height: () => this.height,
+              apply: (from, blocks) => this.#applySynced(from, blocks),
+              refuse: (from, error) => {
+                this.#refuse(from, error)
+              },
+            },
+          })
   }
 
   get height(): number {
@@ -283,9 +330,19 @@ class QbftEngine implements IbftEngine {
       this.submit(message.from, message.data),
     )
     try {
+      if (this.#syncLimits !== undefined) {
+        const limits = this.#syncLimits
+        this.#unhandleSync = this.#transport.handle(IBFT_SYNC_PROTOCOL, ({ data }) =>
+          serveSyncRequest(data, (height) => this.finalizedBlock(height), {
+            maxBlocks: limits.maxBlocksPerResponse,
+            maxBytes: this.#transport.maxMessageBytes,
+          }),
+        )
+      }
       await this.#run(() =>
         this.#enterHeight(this.#signing!.height, this.#signing!.highestSignedRound),
       )
+      this.#sync?.start()
     } catch (error) {
       await this.stop()
       throw error
@@ -297,6 +354,9 @@ class QbftEngine implements IbftEngine {
     this.#running = false
     this.#unsubscribe?.()
     this.#unsubscribe = undefined
+    this.#sync?.stop()
+    this.#unhandleSync?.()
+    this.#unhandleSync = undefined
     this.#cancelTimer()
     await this.#queue.catch(() => {})
     this.#state = undefined
@@ -408,6 +468,7 @@ class QbftEngine implements IbftEngine {
       payloads: new Map(),
       startedAt: this.#clock.now(),
       roundZeroBegun: false,
+      behind: new Map(),
       ...(previous === undefined ? {} : { previousProposer: previous.proposer }),
     }
     this.#state = state
@@ -449,12 +510,26 @@ class QbftEngine implements IbftEngine {
   async #onRoundTimeout(state: HeightState, round: number): Promise<void> {
     if (this.#state !== state || state.round !== round) return
     this.#logger.debug({ height: state.height, round }, 'round timed out')
+    // Once timeouts reach their cap, nodes in different rounds advance at the same pace and would
+    // never meet. While a weak quorum (so at least one honest validator) is still in lower rounds,
+    // hold this round and repeat our ROUND-CHANGE so they can catch up.
+    if (state.validators.hasWeakQuorum(state.behind.values())) {
+      state.behind.clear()
+      this.#schedule(this.#timeoutOf(round), () => this.#onRoundTimeout(state, round))
+      if (state.lastRoundChange !== undefined) {
+        await this.#transport
+          .publish(this.#topic, encodeMessage(state.lastRoundChange))
+          .catch((error: unknown) => this.#logger.warn({ error: String(error) }, 'publish failed'))
+      }
+      return
+    }
     await this.#moveToRound(state, round + 1, true)
   }
 
   async #moveToRound(state: HeightState, round: number, sendRoundChange: boolean): Promise<void> {
     if (round <= state.round) return
     state.round = round
+    state.behind.clear()
     // messages of rounds left behind can no longer change anything but a decision (COMMITs)
     for (const [old, messages] of state.rounds) {
       if (old < round) {
@@ -510,8 +585,13 @@ class QbftEngine implements IbftEngine {
     if (this.#state === state) await this.#handleAuthentic(state, message, data, true)
   }
 
+  /** Proposal time as the wire carries it: whole milliseconds (clocks may report fractions). */
+  #timestamp(): number {
+    return Math.max(0, Math.floor(this.#clock.now()))
+  }
+
   async #proposeNew(state: HeightState, round: number): Promise<void> {
-    const timestamp = this.#clock.now()
+    const timestamp = this.#timestamp()
     const payload = await this.#application.buildProposal({
       height: state.height,
       round,
@@ -556,12 +636,12 @@ class QbftEngine implements IbftEngine {
           }
     const signed = await this.#sign(state, body)
     if (signed === undefined) return
-    await this.#send(
-      state,
+    const message: IbftMessage =
       prepared === undefined
         ? { signed, roundChanges: [], prepares: [] }
-        : { signed, payload: prepared.payload, roundChanges: [], prepares: prepared.prepares },
-    )
+        : { signed, payload: prepared.payload, roundChanges: [], prepares: prepared.prepares }
+    state.lastRoundChange = message
+    await this.#send(state, message)
   }
 
   // --- receiving ------------------------------------------------------------------------------
@@ -581,6 +661,7 @@ class QbftEngine implements IbftEngine {
     const { body } = message.signed
     if (body.height < state.height) throw rejection('stale', 'ignore', 'message for a past height')
     if (body.height > state.height) {
+      this.#noticeAhead(state, from, message)
       const outcome = this.#buffer.add(state.height, body.height, from, data)
       if (outcome === 'kept') return 'ignore'
       if (outcome === 'too-far') throw rejection('future', 'ignore', 'height beyond the window')
@@ -642,6 +723,7 @@ class QbftEngine implements IbftEngine {
       }
       case 'ROUND-CHANGE': {
         if (body.round < state.round) {
+          if (!own) state.behind.set(author, message.signed.author)
           throw rejection('stale', 'ignore', 'ROUND-CHANGE for a past round')
         }
         const roundChange = message as IbftMessage<RoundChangeBody>
@@ -803,24 +885,109 @@ class QbftEngine implements IbftEngine {
       certificate,
       proposer: state.validators.at(this.#proposerIndex(state, round)).id,
     }
+    const latencyMs = this.#clock.now() - (state.firstProposalAt ?? state.startedAt)
+    await this.#recordDecision(stored, latencyMs)
+    if (this.#running && this.#state === state) await this.#enterHeight(state.height + 1, 0)
+  }
+
+  /**
+   * Persists a decided block, hands it to the application and announces it; the one path for
+   * blocks decided here and blocks fetched by catch-up, so the application sees both alike.
+   * `latencyMs` is undefined for fetched blocks: this node did not watch them being decided.
+   */
+  async #recordDecision(stored: StoredBlock, latencyMs: number | undefined): Promise<void> {
+    const { height, round } = stored.certificate
     await (this.#signing as SigningState).recordFinalized(stored)
-    const block: FinalizedBlock = { height: state.height, payload, certificate }
+    const block: FinalizedBlock = {
+      height,
+      payload: stored.payload,
+      certificate: stored.certificate,
+    }
     try {
       await this.#application.finalize(block)
     } catch (error) {
-      this.#logger.error(
-        { height: state.height, error: String(error) },
-        'application failed to finalize',
-      )
+      this.#logger.error({ height, error: String(error) }, 'application failed to finalize')
     }
-    const now = this.#clock.now()
-    const latencyMs = now - (state.firstProposalAt ?? state.startedAt)
-    this.#lastFinalizedAt = now
-    this.#metrics.finalized.set(state.height)
-    this.#metrics.latency.observe(latencyMs)
-    this.#logger.info({ height: state.height, round, latencyMs }, 'finalized')
-    this.#events.emit('finalized', { block, latencyMs })
-    if (this.#running && this.#state === state) await this.#enterHeight(state.height + 1, 0)
+    this.#lastFinalizedAt = this.#clock.now()
+    this.#metrics.finalized.set(height)
+    if (latencyMs !== undefined) this.#metrics.latency.observe(latencyMs)
+    this.#logger.info({ height, round, latencyMs }, 'finalized')
+    this.#events.emit('finalized', { block, latencyMs: latencyMs ?? 0 })
+  }
+
+  /**
+   * Applies blocks fetched by catch-up, strictly in height order: each must verify against the
+   * validator set of its height, asked of the application only after the previous block was
+   * finalized (a set may depend on it). Stops at the first block that does not verify.
+   */
+  #applySynced(from: PeerId, blocks: readonly FinalizedBlock[]): Promise<SyncApplyResult> {
+    return this.#run(async () => {
+      const signing = this.#signing as SigningState
+      const firstHeight = signing.height
+      let applied = 0
+      try {
+        for (const block of blocks) {
+          if (!this.#running) break
+          // decided here while the request was in flight
+          if (block.height < signing.height) continue
+          if (block.height > signing.height) break
+          const set = await this.#application.validatorSet(block.height)
+          if (!this.#running) break
+          if (!verifySyncedBlock(block, set, this.#chainId, this.#scheme)) {
+            return {
+              applied,
+              failure: rejection('bad-signature', 'reject', 'catch-up block does not verify', {
+                height: block.height,
+              }),
+            }
+          }
+          if (applied === 0) {
+            this.#cancelTimer()
+            this.#state = undefined
+          }
+          const validators = indexValidators(set)
+          const previous = block.height > 1 ? await signing.block(block.height - 1) : undefined
+          const proposerIndex = this.#selectProposer({
+            height: block.height,
+            round: block.certificate.round,
+            validators: validators.set,
+            ...(previous === undefined ? {} : { previousProposer: previous.proposer }),
+          })
+          await this.#recordDecision(
+            {
+              payload: block.payload,
+              certificate: block.certificate,
+              proposer: validators.at(proposerIndex).id,
+            },
+            undefined,
+          )
+          applied++
+          this.#metrics.synced.inc()
+        }
+        return { applied }
+      } finally {
+        if (applied > 0) {
+          this.#events.emit('synced', {
+            from,
+            fromHeight: firstHeight,
+            toHeight: signing.height - 1,
+          })
+          if (this.#running) await this.#enterHeight(signing.height, 0)
+        }
+      }
+    })
+  }
+
+  /** A message from a later height, if authentic, means this node may have fallen behind. */
+  #noticeAhead(state: HeightState, from: PeerId, message: IbftMessage): void {
+    const height = message.signed.body.height
+    if (this.#sync === undefined || !this.#sync.wantsHint(height)) return
+    // checked against this height's set: a later height's set is unknown until catch-up gets there
+    if (state.validators.indexOf(message.signed.author) < 0) return
+    const context = { chainId: this.#chainId, validators: state.validators, scheme: this.#scheme }
+    if (!isAuthenticSigned(message.signed, context)) return
+    this.#logger.debug({ from, height, current: state.height }, 'behind: starting catch-up')
+    this.#sync.hint(height)
   }
 
   /** f+1 ROUND-CHANGEs for rounds above ours: move to the highest round that f+1 of them reach. */
@@ -870,13 +1037,13 @@ class QbftEngine implements IbftEngine {
         state,
         round,
         highest.payload as Uint8Array,
-        this.#clock.now(),
+        this.#timestamp(),
         justification,
         highest.prepares,
       )
     } else {
       state.proposedRounds.add(round)
-      const timestamp = this.#clock.now()
+      const timestamp = this.#timestamp()
       const payload = await this.#application.buildProposal({
         height: state.height,
         round,

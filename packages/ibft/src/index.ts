@@ -86,7 +86,7 @@ export {
 export type { PreparedCertificate, StoredBlock } from './persistence.js'
 export { blockKey, decodeStoredBlock, encodeStoredBlock, SigningState } from './persistence.js'
 export type { ProposerContext, ProposerSelector } from './proposer.js'
-export { heightRoundProposer, roundRobinProposer } from './proposer.js'
+export { heightRoundProposer, rotatingProposer, roundRobinProposer } from './proposer.js'
 export type { QuorumThresholds } from './quorum.js'
 export { maxFaulty, quorum, quorumThresholds, weakQuorum } from './quorum.js'
 export type { IbftSigner, SignatureScheme, SignerKeys, ValidatorKeys } from './signing.js'
@@ -97,6 +97,28 @@ export {
   SEAL_LENGTH,
   SIGNATURE_LENGTH,
 } from './signing.js'
+export type {
+  BlockSyncOptions,
+  DecodeSyncResponseOptions,
+  SyncApplyResult,
+  SyncBlockSource,
+  SyncHost,
+  SyncLimits,
+  SyncRequest,
+} from './sync.js'
+export {
+  BlockSync,
+  DEFAULT_SYNC_LIMITS,
+  decodeSyncRequest,
+  decodeSyncResponse,
+  encodeSyncRequest,
+  encodeSyncResponse,
+  IBFT_SYNC_PROTOCOL,
+  MAX_SYNC_BLOCKS,
+  resolveSyncLimits,
+  serveSyncRequest,
+  verifySyncedBlock,
+} from './sync.js'
 export type { ValidatorIndex } from './validators.js'
 export {
   BLS_PUBLIC_KEY_LENGTH,

@@ -36,3 +36,13 @@ export const roundRobinProposer: ProposerSelector = ({ round, validators, previo
 /** A selector that ignores the previous proposer: `validators[(height + round) mod n]`. */
 export const heightRoundProposer: ProposerSelector = ({ height, round, validators }) =>
   (height + round) % validators.validators.length
+
+/**
+ * The engine's default selector: `validators[(height - 1 + round) mod n]`, round-robin by height
+ * from index 0. It equals {@link roundRobinProposer} while every height is decided in round 0, but
+ * depends only on (height, round): honest nodes may hold certificates of different rounds for the
+ * same decided block, so a rotation that follows the decided round's proposer can split them.
+ */
+export const rotatingProposer: ProposerSelector = ({ height, round, validators }) =>
+  (((height - 1 + round) % validators.validators.length) + validators.validators.length) %
+  validators.validators.length

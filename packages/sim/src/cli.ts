@@ -23,12 +23,15 @@ export interface CliOutput {
   stderr: (text: string) => void
 }
 
-const USAGE = `Usage: metanode-sim [options]
+const USAGE = `Usage: metanode-sim [SCENARIO] [options]
 
 Runs a deterministic cluster simulation. The same options and seed give the same trace.
+After a scenario name, options the command does not know (--name VALUE, --name=VALUE, or a bare
+--name for true) go to the scenario, like --param name=VALUE.
 
 Options:
-  -s, --scenario NAME        scenario to run (default: gossip; see --list)
+  -s, --scenario NAME        scenario to run, also the first positional argument
+                             (default: gossip; see --list)
       --seed SEED            integer or string seed (default: 1)
   -n, --nodes N              cluster size (default: 4)
   -d, --duration TIME        virtual duration: 30s, 1500ms, 2m; a bare number is seconds (default: 10s)
@@ -205,8 +208,28 @@ const processOutput: CliOutput = {
 export async function main(argv: string[], output: CliOutput = processOutput): Promise<number> {
   const { stdout, stderr } = output
   let values: ReturnType<typeof parse>['values']
+  let positionalScenario: string | undefined
+  let passthrough: Record<string, string>
   try {
-    values = parse(argv).values
+    const split = splitScenarioOptions(argv)
+    passthrough = split.scenarioOptions
+    const parsed = parse(split.known)
+    values = parsed.values
+    if (parsed.positionals.length > 1) {
+      throw new UsageError(`unexpected argument ${parsed.positionals[1]}`)
+    }
+    positionalScenario = parsed.positionals[0]
+    const [unknown] = Object.keys(passthrough)
+    if (unknown !== undefined && positionalScenario === undefined) {
+      throw new UsageError(
+        `unknown option --${unknown} (scenario options follow a scenario name: metanode-sim NAME --${unknown} ...)`,
+      )
+    }
+    if (positionalScenario !== undefined && values.scenario !== undefined) {
+      if (positionalScenario !== values.scenario) {
+        throw new UsageError('the scenario is named twice, differently')
+      }
+    }
   } catch (error) {
     stderr(`metanode-sim: ${(error as Error).message}\n\n${USAGE}`)
     return 2
@@ -230,7 +253,7 @@ export async function main(argv: string[], output: CliOutput = processOutput): P
 
   let params: ScenarioParams
   let sink: CountingSink | undefined
-  const scenarioName = values.scenario ?? 'gossip'
+  const scenarioName = positionalScenario ?? values.scenario ?? 'gossip'
   const scenario = getScenario(scenarioName)
   const quiet = values.quiet === true
   try {
@@ -258,7 +281,7 @@ export async function main(argv: string[], output: CliOutput = processOutput): P
       network,
       crashes: parseCount(values.crashes, 'crashes', 0),
       trace: 'none',
-      options: parseParams(values.param),
+      options: { ...passthrough, ...parseParams(values.param) },
     }
     if (values['partition-until'] !== undefined) {
       params.partitionUntilMs = parseDuration(values['partition-until'], 'partition-until')
@@ -313,30 +336,76 @@ export async function main(argv: string[], output: CliOutput = processOutput): P
   return result.violations.length > 0 ? 1 : 0
 }
 
+const OPTIONS = {
+  scenario: { type: 'string', short: 's' },
+  seed: { type: 'string' },
+  nodes: { type: 'string', short: 'n' },
+  duration: { type: 'string', short: 'd' },
+  drop: { type: 'string' },
+  latency: { type: 'string' },
+  duplicate: { type: 'string' },
+  reorder: { type: 'string' },
+  'reorder-delay': { type: 'string' },
+  crashes: { type: 'string' },
+  'partition-until': { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  param: { type: 'string', short: 'p', multiple: true },
+  import: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  list: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/**
+ * Separates the long options the command does not know (scenario options) from the rest. A
+ * scenario option takes the next argument as its value unless that starts with `-` (then it is
+ * `true`), or its value after `=`. Everything after `--` is left to the parser.
+ */
+function splitScenarioOptions(argv: readonly string[]): {
+  known: string[]
+  scenarioOptions: Record<string, string>
+} {
+  const known: string[] = []
+  const scenarioOptions: Record<string, string> = {}
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index] as string
+    if (token === '--') {
+      known.push(...argv.slice(index))
+      break
+    }
+    const match = /^--([^=]+)(?:=([\s\S]*))?$/.exec(token)
+    if (match === null || Object.hasOwn(OPTIONS, match[1] as string)) {
+      known.push(token)
+      // a known string option's value may itself start with --, so it is never taken as a name
+      const name = match?.[1] as keyof typeof OPTIONS | undefined
+      if (name !== undefined && match?.[2] === undefined && OPTIONS[name].type === 'string') {
+        if (index + 1 < argv.length) known.push(argv[++index] as string)
+      }
+      continue
+    }
+    const name = match[1] as string
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new UsageError(`malformed option ${token}`)
+    if (match[2] !== undefined) {
+      scenarioOptions[name] = match[2]
+    } else {
+      const next = argv[index + 1]
+      if (next !== undefined && !next.startsWith('-')) {
+        scenarioOptions[name] = next
+        index++
+      } else {
+        scenarioOptions[name] = 'true'
+      }
+    }
+  }
+  return { known, scenarioOptions }
+}
+
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     strict: true,
-    allowPositionals: false,
-    options: {
-      scenario: { type: 'string', short: 's' },
-      seed: { type: 'string' },
-      nodes: { type: 'string', short: 'n' },
-      duration: { type: 'string', short: 'd' },
-      drop: { type: 'string' },
-      latency: { type: 'string' },
-      duplicate: { type: 'string' },
-      reorder: { type: 'string' },
-      'reorder-delay': { type: 'string' },
-      crashes: { type: 'string' },
-      'partition-until': { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      param: { type: 'string', short: 'p', multiple: true },
-      import: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-      list: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    allowPositionals: true,
+    options: OPTIONS,
   })
 }
