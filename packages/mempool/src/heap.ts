@@ -162,3 +162,121 @@ export class ScoredHeap<T> {
     }
   }
 }
+
+/**
+ * The selection heap of the built-in policies: integer handles ranked by a numeric key (higher
+ * first), then a numeric tie key (lower first), then `breakTie` on the handles. Plain typed
+ * arrays, kept by the pool and reused, so a selection allocates nothing per step.
+ */
+export class RankHeap {
+  #handles = new Int32Array(1024)
+  #keys = new Float64Array(1024)
+  #ties = new Float64Array(1024)
+  #size = 0
+  #breakTie: (a: number, b: number) => boolean = () => false
+
+  get size(): number {
+    return this.#size
+  }
+
+  /** Empties the heap; `breakTie(a, b)` tells whether `a` goes first when both keys are equal. */
+  reset(breakTie: (a: number, b: number) => boolean): void {
+    this.#size = 0
+    this.#breakTie = breakTie
+  }
+
+  /** The best handle; only valid when the heap is not empty. */
+  top(): number {
+    return this.#handles[0]!
+  }
+
+  push(handle: number, key: number, tie: number): void {
+    if (this.#size === this.#handles.length) this.#grow()
+    const handles = this.#handles
+    const keys = this.#keys
+    const ties = this.#ties
+    let index = this.#size++
+    while (index > 0) {
+      const parent = (index - 1) >> 1
+      const parentKey = keys[parent]!
+      if (
+        parentKey > key ||
+        (parentKey === key &&
+          (ties[parent]! < tie ||
+            (ties[parent] === tie && !this.#breakTie(handle, handles[parent]!))))
+      ) {
+        break
+      }
+      handles[index] = handles[parent]!
+      keys[index] = parentKey
+      ties[index] = ties[parent]!
+      index = parent
+    }
+    handles[index] = handle
+    keys[index] = key
+    ties[index] = tie
+  }
+
+  pop(): void {
+    const last = --this.#size
+    if (last > 0) this.#siftDown(this.#handles[last]!, this.#keys[last]!, this.#ties[last]!)
+  }
+
+  /** Replaces the top (one sift instead of a pop and a push). */
+  replaceTop(handle: number, key: number, tie: number): void {
+    this.#siftDown(handle, key, tie)
+  }
+
+  #siftDown(handle: number, key: number, tie: number): void {
+    const handles = this.#handles
+    const keys = this.#keys
+    const ties = this.#ties
+    const size = this.#size
+    let index = 0
+    for (;;) {
+      let child = 2 * index + 1
+      if (child >= size) break
+      let childKey = keys[child]!
+      const right = child + 1
+      if (right < size) {
+        const rightKey = keys[right]!
+        if (
+          rightKey > childKey ||
+          (rightKey === childKey &&
+            (ties[right]! < ties[child]! ||
+              (ties[right] === ties[child] && this.#breakTie(handles[right]!, handles[child]!))))
+        ) {
+          child = right
+          childKey = rightKey
+        }
+      }
+      if (
+        key > childKey ||
+        (key === childKey &&
+          (tie < ties[child]! || (tie === ties[child] && !this.#breakTie(handles[child]!, handle))))
+      ) {
+        break
+      }
+      handles[index] = handles[child]!
+      keys[index] = childKey
+      ties[index] = ties[child]!
+      index = child
+    }
+    handles[index] = handle
+    keys[index] = key
+    ties[index] = tie
+  }
+
+  #grow(): void {
+    const capacity = this.#handles.length * 2
+    const handles = new Int32Array(capacity)
+    const keys = new Float64Array(capacity)
+    const ties = new Float64Array(capacity)
+    handles.set(this.#handles)
+    keys.set(this.#keys)
+    ties.set(this.#ties)
+    this.#handles = handles
+    this.#keys = keys
+    this.#ties = ties
+  }
+}

@@ -15,7 +15,7 @@ import {
   systemClock,
   TypedEventEmitter,
 } from '@metanode/core'
-import { Entry, effectiveTip, SenderState } from './entry.js'
+import { baseFeeNumber, Entry, effectiveTip, RankTable, rankAt, SenderState } from './entry.js'
 import {
   AlreadyKnownError,
   InsufficientFundsError,
@@ -28,8 +28,15 @@ import {
   SenderLimitError,
   UnderpricedError,
 } from './errors.js'
-import { ScoredHeap } from './heap.js'
-import { type OrderingContext, type OrderingPolicy, priorityFee } from './ordering.js'
+import { HeadIndex } from './head-index.js'
+import { RankHeap, ScoredHeap } from './heap.js'
+import {
+  type BuiltinOrdering,
+  builtinOrdering,
+  type OrderingContext,
+  type OrderingPolicy,
+  priorityFee,
+} from './ordering.js'
 import { TailIndex } from './tail-index.js'
 import {
   type AccountState,
@@ -124,6 +131,11 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
   readonly #senders = new Map<string, SenderState>()
   readonly #pendingIndex = new TailIndex(true)
   readonly #queuedIndex = new TailIndex(false)
+  // built-in policies only: senders' heads kept ranked between blocks, and a reusable heap
+  readonly #builtin: BuiltinOrdering | undefined
+  readonly #table: RankTable | undefined
+  readonly #heads: HeadIndex | undefined
+  readonly #rankHeap = new RankHeap()
   #pendingCount = 0
   #queuedCount = 0
   #bytes = 0
@@ -166,6 +178,17 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
       throw new TypeError(`ordering must be an object, got ${describe(this.ordering)}`)
     }
     assertFunction(this.ordering.compare, 'ordering.compare')
+    this.#builtin = builtinOrdering(this.ordering)
+    this.#table = this.#builtin === undefined ? undefined : new RankTable()
+    this.#heads =
+      this.#table === undefined
+        ? undefined
+        : new HeadIndex(
+            this.#table,
+            this.#builtin?.key === 'arrival'
+              ? (entry) => -entry.arrival
+              : (entry) => Number(entry.maxPriorityFee),
+          )
     this.limits = Object.freeze(checkLimits({ ...DEFAULT_MEMPOOL_LIMITS, ...init.limits }))
     this.#baseFee = assertBigInt(init.baseFee ?? 0n, 'baseFee')
     this.#seed = assertBytes(init.seed ?? new Uint8Array(0), 'seed').slice()
@@ -361,25 +384,110 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
       baseFee,
       seed,
       window: this.#window,
-      effectiveTip: (tx) => {
-        const entry = tx as Entry<unknown>
-        return entry.selectionBaseFee === baseFee
-          ? entry.selectionTip
-          : effectiveTip(entry, baseFee)
-      },
+      effectiveTip: (tx) => effectiveTip(tx as Entry<unknown>, baseFee),
     }
+    const budget = new BlockBudget(maxBytes, maxCost, maxTxs)
+    const txs =
+      this.#heads === undefined
+        ? this.#selectByPolicy(context, budget)
+        : this.#selectIndexed(this.#heads, this.#builtin!, context, budget)
+    return { txs, bytes: budget.bytes, cost: budget.cost() }
+  }
+
+  /**
+   * Selection for built-in policies: a lazy walk of the head index from its root, merged with
+   * the followers of the transactions taken. A head enters the merge as a bound (its index key,
+   * which no transaction below it in the index can beat) before it enters with its real rank,
+   * so every transaction is ranked only once something as good as it has been taken, and the
+   * order is the same as ranking all heads at once.
+   */
+  #selectIndexed(
+    heads: HeadIndex,
+    order: BuiltinOrdering,
+    context: OrderingContext,
+    budget: BlockBudget,
+  ): Tx[] {
     const policy = this.ordering
-    const isEligible = policy.isEligible
-    const admit = (entry: Entry<unknown>): boolean => {
-      if (entry.maxFee < baseFee) return false
-      if (entry.selectionBaseFee !== baseFee) {
-        const tip = effectiveTip(entry, baseFee)
-        entry.selectionBaseFee = baseFee
-        entry.selectionTip = tip
-        entry.selectionTipNumber = Number(tip)
+    const { baseFee } = context
+    const table = heads.table
+    const { entries, maxFee, tipCap, arrival, idRank, next } = table
+    const rowWindow = table.window
+    const rowTxs = table.txs as Tx[]
+    const baseFeeAsNumber = baseFeeNumber(baseFee)
+    const window = order.windowed ? this.#window : Number.POSITIVE_INFINITY
+    const byArrival = order.key === 'arrival'
+    const idTie = order.idTie
+    // handles: a head-index slot (≥ 0) stands for that slot's bound; ~row for the row's rank
+    const heap = this.#rankHeap
+    heap.reset((a, b) => {
+      if (a >= 0 || b >= 0) return false
+      const entryA = entries[~a]!
+      const entryB = entries[~b]!
+      // the built-in comparators read the exact effective tips
+      rankAt(entryA, baseFee)
+      rankAt(entryB, baseFee)
+      return policy.compare(entryA, entryB, context) < 0
+    })
+    let rank = 0
+    /** Sets `rank` to the row's key; false when it may not be selected. */
+    const ranks = (row: number): boolean => {
+      if (rowWindow[row]! >= window) return false
+      const cap = maxFee[row]!
+      // a NaN base fee (not a safe integer) fails `>= 0` and takes the exact path
+      if (cap <= Number.MAX_SAFE_INTEGER && baseFeeAsNumber >= 0) {
+        const headroom = cap - baseFeeAsNumber
+        if (headroom < 0) return false
+        const tip = tipCap[row]!
+        rank = byArrival ? -arrival[row]! : Math.min(tip, headroom)
+        return true
       }
-      return isEligible === undefined || isEligible.call(policy, entry, context)
+      const entry = entries[row]!
+      if (!rankAt(entry, baseFee)) return false
+      rank = byArrival ? -arrival[row]! : entry.selectionTipNumber
+      return true
     }
+    // ids decide only between exactly equal tips: beyond 2^53 equal ranks may be rounded
+    const MAX_SAFE = Number.MAX_SAFE_INTEGER
+    // a bound goes before every real rank equal to it
+    if (heads.size > 0) heap.push(0, heads.keys[0]!, Number.NEGATIVE_INFINITY)
+    const txs: Tx[] = []
+    while (heap.size > 0 && budget.count < budget.maxTxs) {
+      const handle = heap.top()
+      if (handle >= 0) {
+        const left = 2 * handle + 1
+        if (left < heads.size) heap.replaceTop(left, heads.keys[left]!, Number.NEGATIVE_INFINITY)
+        else heap.pop()
+        if (left + 1 < heads.size) {
+          heap.push(left + 1, heads.keys[left + 1]!, Number.NEGATIVE_INFINITY)
+        }
+        const row = heads.rows[handle]!
+        if (ranks(row)) heap.push(~row, rank, idTie && rank <= MAX_SAFE ? idRank[row]! : 0)
+        continue
+      }
+      const row = ~handle
+      if (!budget.take(table, row)) {
+        heap.pop()
+        continue
+      }
+      txs.push(rowTxs[row]!)
+      const following = next[row]!
+      if (following >= 0 && ranks(following)) {
+        heap.replaceTop(~following, rank, idTie && rank <= MAX_SAFE ? idRank[following]! : 0)
+      } else {
+        heap.pop()
+      }
+    }
+    return txs
+  }
+
+  /** Selection for other policies: a heap of every sender's head, ranked through the policy. */
+  #selectByPolicy(context: OrderingContext, budget: BlockBudget): Tx[] {
+    const policy = this.ordering
+    const { baseFee } = context
+    const isEligible = policy.isEligible
+    const admit = (entry: Entry<unknown>): boolean =>
+      rankAt(entry, baseFee) &&
+      (isEligible === undefined || isEligible.call(policy, entry, context))
     const heads: Entry<unknown>[] = []
     for (const sender of this.#senders.values()) {
       const head = sender.pending[0]
@@ -396,23 +504,19 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
         : (tx: PooledTransaction) => tieScoreOf.call(policy, tx, context)
     const heap = new ScoredHeap<Entry<unknown>>(heads, score, tieScore, tie)
     const txs: Tx[] = []
-    let bytes = 0
-    let cost = 0n
-    while (heap.size > 0 && txs.length < maxTxs) {
+    while (heap.size > 0 && budget.count < budget.maxTxs) {
       const best = heap.peek()!
-      if (bytes + best.size > maxBytes || cost + best.cost > maxCost) {
+      if (!budget.takeEntry(best)) {
         heap.pop()
         continue
       }
       txs.push(best.tx as Tx)
-      bytes += best.size
-      cost += best.cost
       const pending = best.owner.pending
       const next = pending[best.nonce - pending[0]!.nonce + 1]
       if (next !== undefined && admit(next)) heap.replaceTop(next, score(next), tieScore(next))
       else heap.pop()
     }
-    return { txs, bytes, cost }
+    return txs
   }
 
   /**
@@ -459,6 +563,7 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
     this.#truncateQueued(drops)
     this.#pendingIndex.rebuild(this.#senders.values(), this.#baseFee)
     this.#queuedIndex.rebuild(this.#senders.values(), this.#baseFee)
+    this.#heads?.rebuild(this.#senders.values())
     if (drops.length > 0) {
       this.#logger.debug({ dropped: drops.length, window: this.#window }, 'finalized block applied')
     }
@@ -613,6 +718,7 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
     }
 
     this.#byKey.set(entry.key, entry)
+    this.#table?.add(entry)
     this.#senders.set(sender.key, sender)
     this.#bytes += entry.size
     let promoted: Entry<unknown>[] = []
@@ -681,6 +787,8 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
     entry.queuedAt = pendingSlot ? 0 : this.#clock.now()
     this.#byKey.delete(existing.key)
     this.#byKey.set(entry.key, entry)
+    this.#table?.delete(existing)
+    this.#table?.add(entry)
     this.#bytes += entry.size - existing.size
     this.#reindex(sender)
     for (const victim of evicted) this.#dropped(victim, 'evicted')
@@ -748,6 +856,7 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
         this.#queuedCount++
       }
       this.#byKey.set(entry.key, entry as Entry<Tx>)
+      this.#table?.add(entry)
       this.#senders.set(sender.key, sender)
       this.#bytes += entry.size
       this.#reindex(sender)
@@ -756,12 +865,14 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
 
   #forget(entry: Entry<unknown>): void {
     this.#byKey.delete(entry.key)
+    this.#table?.delete(entry)
     this.#bytes -= entry.size
     const sender = entry.owner
     if (sender.count === 0) this.#senders.delete(sender.key)
   }
 
   #reindex(sender: SenderState): void {
+    this.#heads?.sync(sender)
     this.#pendingIndex.update(sender, this.#baseFee)
     if (sender.queued.length > 0 || sender.queuedIndexed > 0) {
       this.#queuedIndex.update(sender, this.#baseFee)
@@ -813,6 +924,7 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
       if (reason === undefined) return true
       drops.push([entry, reason])
       this.#byKey.delete(entry.key)
+      this.#table?.delete(entry)
       this.#bytes -= entry.size
       return false
     }
@@ -853,6 +965,7 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
       for (const entry of sender.queued) {
         if (!fresh.includes(entry)) {
           this.#byKey.delete(entry.key)
+          this.#table?.delete(entry)
           this.#bytes -= entry.size
         }
       }
@@ -906,6 +1019,65 @@ export class Mempool<Tx> extends TypedEventEmitter<MempoolEvents<Tx>> {
     this.#metrics.transactions.set(this.#pendingCount, { status: 'pending' })
     this.#metrics.transactions.set(this.#queuedCount, { status: 'queued' })
     this.#metrics.bytes.set(this.#bytes)
+  }
+}
+
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER)
+
+/**
+ * The space left in a block being selected. The cost is summed as a number while the sum is a
+ * safe integer (exact, and no bigint allocated per transaction), as a bigint beyond.
+ */
+class BlockBudget {
+  readonly maxBytes: number
+  readonly maxCost: bigint
+  readonly maxTxs: number
+  readonly #maxCostNumber: number
+  bytes = 0
+  count = 0
+  #costNumber = 0
+  #costBigInt: bigint | undefined = undefined
+
+  constructor(maxBytes: number, maxCost: bigint, maxTxs: number) {
+    this.maxBytes = maxBytes
+    this.maxCost = maxCost
+    this.maxTxs = maxTxs
+    // a safe sum is below any larger limit, and above any negative one
+    this.#maxCostNumber =
+      maxCost > MAX_SAFE_BIGINT ? Number.POSITIVE_INFINITY : maxCost < 0n ? -1 : Number(maxCost)
+  }
+
+  /** Counts the table row in when it fits; returns whether it did. */
+  take(table: RankTable, row: number): boolean {
+    const size = table.size[row]!
+    if (this.bytes + size > this.maxBytes) return false
+    if (this.#costBigInt === undefined) {
+      const sum = this.#costNumber + table.cost[row]!
+      if (sum <= Number.MAX_SAFE_INTEGER) {
+        if (sum > this.#maxCostNumber) return false
+        this.#costNumber = sum
+        this.bytes += size
+        this.count++
+        return true
+      }
+    }
+    return this.takeEntry(table.entries[row]!)
+  }
+
+  /** Counts `entry` in when it fits; returns whether it did. */
+  takeEntry(entry: Entry<unknown>): boolean {
+    if (this.bytes + entry.size > this.maxBytes) return false
+    const cost = (this.#costBigInt ?? BigInt(this.#costNumber)) + entry.cost
+    if (cost > this.maxCost) return false
+    if (cost <= MAX_SAFE_BIGINT) this.#costNumber = Number(cost)
+    else this.#costBigInt = cost
+    this.bytes += entry.size
+    this.count++
+    return true
+  }
+
+  cost(): bigint {
+    return this.#costBigInt ?? BigInt(this.#costNumber)
   }
 }
 

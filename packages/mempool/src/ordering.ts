@@ -53,21 +53,49 @@ export interface OrderingPolicy {
 const scoreByTip = (tx: PooledTransaction): number => (tx as Entry<unknown>).selectionTipNumber
 
 /** The first 6 bytes of the id as a number: ascending id order for all but equal prefixes. */
-function idPrefix(tx: PooledTransaction): number {
+export function idPrefix(tx: PooledTransaction): number {
   const key = (tx as Entry<unknown>).key
   let prefix = 0
   for (let i = 0; i < 6; i++) prefix = prefix * 256 + (i < key.length ? key.charCodeAt(i) : 0)
   return prefix
 }
 
-// The built-in policies read the selection caches of the pool's entries directly: they are
-// refreshed for the block's base fee before an entry enters the selection heap.
+// The built-in policies read the selection fields of the pool's entries directly: `rankAt` sets
+// them for the block's base fee before an entry enters the selection heap.
 function byTipDescending(a: Entry<unknown>, b: Entry<unknown>): number {
   if (a.selectionTipNumber !== b.selectionTipNumber) {
     return a.selectionTipNumber > b.selectionTipNumber ? -1 : 1
   }
+  // equal safe integers are exact; only tips beyond 2^53 may be rounded to the same number
+  if (a.selectionTipNumber <= Number.MAX_SAFE_INTEGER) return 0
   if (a.selectionTip !== b.selectionTip) return a.selectionTip > b.selectionTip ? -1 : 1
   return 0
+}
+
+/**
+ * What the pool knows about a built-in policy, so it can keep a head index between blocks
+ * instead of ranking every sender at each selection: the rank key (`tip`: the effective tip,
+ * whose upper bound, the tip cap, does not depend on the base fee; `arrival`: the arrival
+ * sequence number), whether equal keys go by id prefix first, and whether only transactions of
+ * closed windows are eligible.
+ */
+export interface BuiltinOrdering {
+  readonly key: 'tip' | 'arrival'
+  readonly idTie: boolean
+  readonly windowed: boolean
+}
+
+const builtins = new WeakMap<OrderingPolicy, BuiltinOrdering>()
+
+/** The description of a built-in policy object (frozen, so it cannot have been altered); `undefined` for others. */
+export function builtinOrdering(policy: OrderingPolicy): BuiltinOrdering | undefined {
+  return builtins.get(policy)
+}
+
+function builtin(policy: OrderingPolicy, ordering: BuiltinOrdering): OrderingPolicy {
+  Object.freeze(policy)
+  builtins.set(policy, ordering)
+  return policy
 }
 
 function byIdAscending(a: Entry<unknown>, b: Entry<unknown>): number {
@@ -79,14 +107,19 @@ function byIdAscending(a: Entry<unknown>, b: Entry<unknown>): number {
  * ascending id order, so the order depends on the pool's contents alone.
  */
 export function priorityFee(): OrderingPolicy {
-  return {
-    name: 'priorityFee',
-    score: scoreByTip,
-    tieScore: idPrefix,
-    compare: (a, b) =>
-      byTipDescending(a as Entry<unknown>, b as Entry<unknown>) ||
-      byIdAscending(a as Entry<unknown>, b as Entry<unknown>),
-  }
+  return builtin(
+    {
+      name: 'priorityFee',
+      score: scoreByTip,
+      // ids decide only between exactly equal tips: beyond 2^53 equal scores may be rounded
+      tieScore: (tx) =>
+        (tx as Entry<unknown>).selectionTipNumber <= Number.MAX_SAFE_INTEGER ? idPrefix(tx) : 0,
+      compare: (a, b) =>
+        byTipDescending(a as Entry<unknown>, b as Entry<unknown>) ||
+        byIdAscending(a as Entry<unknown>, b as Entry<unknown>),
+    },
+    { key: 'tip', idTie: true, windowed: false },
+  )
 }
 
 const batchAuctionTieHash = domainHasher('metanode/mempool/batch-auction/v1')
@@ -108,19 +141,22 @@ function tieKey(entry: Entry<unknown>, seed: Uint8Array): string {
  * transactions were created, so neither arriving first nor grinding an id wins a tie.
  */
 export function batchAuction(): OrderingPolicy {
-  return {
-    name: 'batchAuction',
-    isEligible: (tx, context) => tx.window < context.window,
-    score: scoreByTip,
-    compare: (a, b, context) => {
-      const byBid = byTipDescending(a as Entry<unknown>, b as Entry<unknown>)
-      if (byBid !== 0) return byBid
-      const tieA = tieKey(a as Entry<unknown>, context.seed)
-      const tieB = tieKey(b as Entry<unknown>, context.seed)
-      if (tieA !== tieB) return tieA < tieB ? -1 : 1
-      return byIdAscending(a as Entry<unknown>, b as Entry<unknown>)
+  return builtin(
+    {
+      name: 'batchAuction',
+      isEligible: (tx, context) => tx.window < context.window,
+      score: scoreByTip,
+      compare: (a, b, context) => {
+        const byBid = byTipDescending(a as Entry<unknown>, b as Entry<unknown>)
+        if (byBid !== 0) return byBid
+        const tieA = tieKey(a as Entry<unknown>, context.seed)
+        const tieB = tieKey(b as Entry<unknown>, context.seed)
+        if (tieA !== tieB) return tieA < tieB ? -1 : 1
+        return byIdAscending(a as Entry<unknown>, b as Entry<unknown>)
+      },
     },
-  }
+    { key: 'tip', idTie: false, windowed: true },
+  )
 }
 
 /**
@@ -129,9 +165,12 @@ export function batchAuction(): OrderingPolicy {
  * `priorityFee` or `batchAuction` where every node must agree from the contents alone.
  */
 export function fifo(): OrderingPolicy {
-  return {
-    name: 'fifo',
-    score: (tx) => -tx.arrival,
-    compare: (a, b) => a.arrival - b.arrival,
-  }
+  return builtin(
+    {
+      name: 'fifo',
+      score: (tx) => -tx.arrival,
+      compare: (a, b) => a.arrival - b.arrival,
+    },
+    { key: 'arrival', idTie: false, windowed: false },
+  )
 }
