@@ -32,8 +32,13 @@ import {
   FutureMessageBuffer,
 } from './buffer.js'
 import { equalBytes, hexKey } from './bytes.js'
-import { buildCommitCertificate, findInvalidSeals } from './certificate.js'
-import { DoubleSignPreventedError, type RejectionCode, rejection } from './errors.js'
+import { buildCommitCertificate, checkSeals } from './certificate.js'
+import {
+  DoubleSignPreventedError,
+  FinalizeFailedError,
+  type RejectionCode,
+  rejection,
+} from './errors.js'
 import { EquivocationDetector, type EvidenceLimits } from './evidence.js'
 import { isAuthenticSigned, justifyProposal, justifyRoundChange } from './justification.js'
 import {
@@ -144,6 +149,13 @@ export interface IbftEvents extends ConsensusEvents {
   sent: { message: IbftMessage; data: Uint8Array }
   /** Catch-up applied blocks `fromHeight`..`toHeight` served by `from` (each also emits `finalized`). */
   synced: { from: PeerId; fromHeight: number; toHeight: number }
+  /**
+   * `Application.finalize` failed for the block at `height` (the cause is `error.cause`). The
+   * engine has halted: it decides, signs and fetches nothing more, and answers every message
+   * with `ignore`. The block stays stored; stop the engine (or the process) and start it again
+   * over the same store to hand the block to `finalize` again.
+   */
+  error: { error: FinalizeFailedError; height: number }
 }
 
 /** A running QBFT engine. */
@@ -154,6 +166,11 @@ export interface IbftEngine extends ConsensusEngine {
   readonly id: Uint8Array
   /** The decided block at `height` with its certificate, if this engine stored it. */
   finalizedBlock(height: number): Promise<FinalizedBlock | undefined>
+  /**
+   * The height whose `finalize` failed, while the engine is halted there (see the `error`
+   * event); `undefined` while it runs normally. `start` clears it.
+   */
+  readonly haltedAt: number | undefined
 }
 
 interface RoundMessages {
@@ -237,6 +254,7 @@ class QbftEngine implements IbftEngine {
   #signing: SigningState | undefined
   #state: HeightState | undefined
   #lastFinalizedAt: number | undefined
+  #haltedAt: number | undefined
 
   constructor(init: IbftInit, components: IbftComponents) {
     if (typeof init !== 'object' || init === null) throw new TypeError('init must be an object')
@@ -309,7 +327,11 @@ class QbftEngine implements IbftEngine {
   }
 
   get height(): number {
-    return this.#state?.height ?? this.#signing?.height ?? 0
+    return this.#haltedAt ?? this.#state?.height ?? this.#signing?.height ?? 0
+  }
+
+  get haltedAt(): number | undefined {
+    return this.#haltedAt
   }
 
   get round(): number {
@@ -325,6 +347,7 @@ class QbftEngine implements IbftEngine {
     if (this.#store.status !== 'open') await this.#store.open()
     this.#signing = await SigningState.load(this.#store)
     this.#lastFinalizedAt = undefined
+    this.#haltedAt = undefined
     this.#running = true
     this.#unsubscribe = this.#transport.subscribe(this.#topic, (message) =>
       this.submit(message.from, message.data),
@@ -339,10 +362,11 @@ class QbftEngine implements IbftEngine {
           }),
         )
       }
-      await this.#run(() =>
-        this.#enterHeight(this.#signing!.height, this.#signing!.highestSignedRound),
-      )
-      this.#sync?.start()
+      await this.#run(async () => {
+        if (!(await this.#applyStoredBlocks())) return
+        await this.#enterHeight(this.#signing!.height, this.#signing!.highestSignedRound)
+      })
+      if (this.#haltedAt === undefined) this.#sync?.start()
     } catch (error) {
       await this.stop()
       throw error
@@ -372,11 +396,11 @@ class QbftEngine implements IbftEngine {
   }
 
   async submit(from: PeerId, data: Uint8Array): Promise<ValidationResult> {
-    if (!this.#running) return 'ignore'
+    if (!this.#running || this.#haltedAt !== undefined) return 'ignore'
     if (!(data instanceof Uint8Array))
       return this.#refuse(from, rejection('malformed', 'reject', 'not bytes'))
     return this.#run(async () => {
-      if (!this.#running) return 'ignore'
+      if (!this.#running || this.#haltedAt !== undefined) return 'ignore'
       try {
         return await this.#process(from, data)
       } catch (error) {
@@ -394,6 +418,11 @@ class QbftEngine implements IbftEngine {
     const result = this.#queue.then(task)
     this.#queue = result.catch(() => {})
     return result
+  }
+
+  /** Whether the engine runs and has not halted on a failed `finalize`. */
+  #canRun(): boolean {
+    return this.#running && this.#haltedAt === undefined
   }
 
   #refuse(from: PeerId, error: RejectionError<RejectionCode>): ValidationResult {
@@ -456,7 +485,7 @@ class QbftEngine implements IbftEngine {
     this.#cancelTimer()
     const signing = this.#signing as SigningState
     const set = await this.#application.validatorSet(height)
-    const previous = height > 1 ? await signing.block(height - 1) : undefined
+    const previousProposer = height > 1 ? await signing.proposer(height - 1) : undefined
     const state: HeightState = {
       height,
       validators: indexValidators(set),
@@ -469,7 +498,7 @@ class QbftEngine implements IbftEngine {
       startedAt: this.#clock.now(),
       roundZeroBegun: false,
       behind: new Map(),
-      ...(previous === undefined ? {} : { previousProposer: previous.proposer }),
+      ...(previousProposer === undefined ? {} : { previousProposer }),
     }
     this.#state = state
     this.#detector.prune(height)
@@ -834,7 +863,7 @@ class QbftEngine implements IbftEngine {
         if (payload === undefined) continue
         const digest = (commits[0] as SignedBody<CommitBody>).body.digest
         const sealMessage = commitSealBytes(this.#chainId, state.height, round, digest)
-        const invalid = findInvalidSeals(
+        const { invalid, aggregate } = checkSeals(
           commits.map((commit) => ({
             seal: commit.body.seal,
             blsPublicKey: state.validators.at(state.validators.indexOf(commit.author)).blsPublicKey,
@@ -854,7 +883,7 @@ class QbftEngine implements IbftEngine {
           }
           return this.#tryFinalize(state)
         }
-        await this.#finalize(state, round, digest, payload, commits)
+        await this.#finalize(state, round, digest, payload, commits, aggregate)
         return true
       }
     }
@@ -867,9 +896,11 @@ class QbftEngine implements IbftEngine {
     digest: Uint8Array,
     payload: Uint8Array,
     commits: SignedBody<CommitBody>[],
+    aggregate: Uint8Array | undefined,
   ): Promise<void> {
     this.#cancelTimer()
     const certificate = buildCommitCertificate({
+      ...(aggregate === undefined ? {} : { aggregate }),
       height: state.height,
       round,
       blockId: digest,
@@ -886,7 +917,7 @@ class QbftEngine implements IbftEngine {
       proposer: state.validators.at(this.#proposerIndex(state, round)).id,
     }
     const latencyMs = this.#clock.now() - (state.firstProposalAt ?? state.startedAt)
-    await this.#recordDecision(stored, latencyMs)
+    if (!(await this.#recordDecision(stored, latencyMs))) return
     if (this.#running && this.#state === state) await this.#enterHeight(state.height + 1, 0)
   }
 
@@ -894,25 +925,73 @@ class QbftEngine implements IbftEngine {
    * Persists a decided block, hands it to the application and announces it; the one path for
    * blocks decided here and blocks fetched by catch-up, so the application sees both alike.
    * `latencyMs` is undefined for fetched blocks: this node did not watch them being decided.
+   * Resolves to `false` when the application failed to apply it (the engine has halted).
    */
-  async #recordDecision(stored: StoredBlock, latencyMs: number | undefined): Promise<void> {
-    const { height, round } = stored.certificate
+  async #recordDecision(stored: StoredBlock, latencyMs: number | undefined): Promise<boolean> {
     await (this.#signing as SigningState).recordFinalized(stored)
-    const block: FinalizedBlock = {
-      height,
-      payload: stored.payload,
-      certificate: stored.certificate,
-    }
+    return this.#applyBlock(
+      {
+        height: stored.certificate.height,
+        payload: stored.payload,
+        certificate: stored.certificate,
+      },
+      latencyMs,
+    )
+  }
+
+  /**
+   * Hands a stored block to `Application.finalize` and records that it was applied. A failure
+   * halts the engine at that height: going on would leave this node's application state without
+   * a block every other node applied, and the node would keep voting on top of it.
+   */
+  async #applyBlock(block: FinalizedBlock, latencyMs: number | undefined): Promise<boolean> {
+    const { height, round } = block.certificate
     try {
       await this.#application.finalize(block)
-    } catch (error) {
-      this.#logger.error({ height, error: String(error) }, 'application failed to finalize')
+      await (this.#signing as SigningState).recordApplied(height)
+    } catch (cause) {
+      this.#halt(height, cause)
+      return false
     }
     this.#lastFinalizedAt = this.#clock.now()
     this.#metrics.finalized.set(height)
     if (latencyMs !== undefined) this.#metrics.latency.observe(latencyMs)
     this.#logger.info({ height, round, latencyMs }, 'finalized')
     this.#events.emit('finalized', { block, latencyMs: latencyMs ?? 0 })
+    return true
+  }
+
+  /**
+   * Re-delivers the blocks a previous run stored but whose `finalize` never resolved (it threw,
+   * or the process died first). Resolves to `false` when one fails again (the engine halts).
+   */
+  async #applyStoredBlocks(): Promise<boolean> {
+    const signing = this.#signing as SigningState
+    for (let height = signing.appliedHeight + 1; height < signing.height; height++) {
+      const stored = await signing.block(height)
+      if (stored === undefined) {
+        this.#halt(height, new Error(`stored block ${height} is missing`))
+        return false
+      }
+      this.#logger.info({ height }, 're-delivering a stored block that was not applied')
+      const block = { height, payload: stored.payload, certificate: stored.certificate }
+      if (!(await this.#applyBlock(block, undefined))) return false
+    }
+    return true
+  }
+
+  #halt(height: number, cause: unknown): void {
+    this.#haltedAt = height
+    this.#cancelTimer()
+    this.#state = undefined
+    this.#buffer.clear()
+    this.#sync?.stop()
+    const error = new FinalizeFailedError(`the application failed to finalize height ${height}`, {
+      cause,
+      details: { height },
+    })
+    this.#logger.error({ height, error: String(cause) }, 'application failed to finalize: halted')
+    this.#events.emit('error', { error, height })
   }
 
   /**
@@ -927,12 +1006,12 @@ class QbftEngine implements IbftEngine {
       let applied = 0
       try {
         for (const block of blocks) {
-          if (!this.#running) break
+          if (!this.#canRun()) break
           // decided here while the request was in flight
           if (block.height < signing.height) continue
           if (block.height > signing.height) break
           const set = await this.#application.validatorSet(block.height)
-          if (!this.#running) break
+          if (!this.#canRun()) break
           if (!verifySyncedBlock(block, set, this.#chainId, this.#scheme)) {
             return {
               applied,
@@ -946,14 +1025,15 @@ class QbftEngine implements IbftEngine {
             this.#state = undefined
           }
           const validators = indexValidators(set)
-          const previous = block.height > 1 ? await signing.block(block.height - 1) : undefined
+          const previousProposer =
+            block.height > 1 ? await signing.proposer(block.height - 1) : undefined
           const proposerIndex = this.#selectProposer({
             height: block.height,
             round: block.certificate.round,
             validators: validators.set,
-            ...(previous === undefined ? {} : { previousProposer: previous.proposer }),
+            ...(previousProposer === undefined ? {} : { previousProposer }),
           })
-          await this.#recordDecision(
+          const ok = await this.#recordDecision(
             {
               payload: block.payload,
               certificate: block.certificate,
@@ -961,6 +1041,7 @@ class QbftEngine implements IbftEngine {
             },
             undefined,
           )
+          if (!ok) break
           applied++
           this.#metrics.synced.inc()
         }
@@ -970,9 +1051,11 @@ class QbftEngine implements IbftEngine {
           this.#events.emit('synced', {
             from,
             fromHeight: firstHeight,
-            toHeight: signing.height - 1,
+            toHeight: firstHeight + applied - 1,
           })
-          if (this.#running) await this.#enterHeight(signing.height, 0)
+        }
+        if ((applied > 0 || this.#state === undefined) && this.#canRun()) {
+          await this.#enterHeight(signing.height, 0)
         }
       }
     })

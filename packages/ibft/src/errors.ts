@@ -55,3 +55,13 @@ export function rejection(
 export class DoubleSignPreventedError extends MetanodeError {
   override name = 'DoubleSignPreventedError'
 }
+
+/**
+ * `Application.finalize` threw (or the engine could not record that it succeeded) for the block
+ * at `details.height`; the original error is the `cause`. The engine halts at that height rather
+ * than let this node's application state silently miss a block the others applied; a restart over
+ * the same store hands the block to `finalize` again.
+ */
+export class FinalizeFailedError extends MetanodeError {
+  override name = 'FinalizeFailedError'
+}

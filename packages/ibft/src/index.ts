@@ -36,18 +36,24 @@
 
 export type { BufferedMessage, BufferRefusal, FutureBufferLimits } from './buffer.js'
 export { DEFAULT_FUTURE_BUFFER_LIMITS, FutureMessageBuffer } from './buffer.js'
-export type { CertificateInput, IndexedSeal, SealToCheck } from './certificate.js'
+export type { CertificateInput, IndexedSeal, SealCheck, SealToCheck } from './certificate.js'
 export {
   bitmapIndices,
   bitmapLength,
   buildCommitCertificate,
+  checkSeals,
   findInvalidSeals,
   verifyCommitCertificate,
 } from './certificate.js'
 export type { IbftComponents, IbftEngine, IbftEvents, IbftInit, IbftLimits } from './engine.js'
 export { createIbft, DEFAULT_IBFT_LIMITS, DEFAULT_IBFT_TOPIC } from './engine.js'
 export type { IbftRejectionError, RejectionCode } from './errors.js'
-export { DoubleSignPreventedError, REJECTION_CODES, rejection } from './errors.js'
+export {
+  DoubleSignPreventedError,
+  FinalizeFailedError,
+  REJECTION_CODES,
+  rejection,
+} from './errors.js'
 export type { EvidenceLimits } from './evidence.js'
 export { EquivocationDetector } from './evidence.js'
 export type { JustificationContext, JustificationVerdict } from './justification.js'

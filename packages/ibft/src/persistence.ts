@@ -7,7 +7,10 @@
  * - `ibft/prepared`: its latest prepared certificate (round, block, PREPARE quorum), written in the
  *   same batch as the COMMIT it leads to, so ROUND-CHANGEs after a restart still report it;
  * - `ibft/block/<height u64be>`: each decided block with its commit certificate, from which a
- *   restart resumes at the next height and a later catch-up protocol serves blocks.
+ *   restart resumes at the next height and the catch-up protocol serves blocks;
+ * - `ibft/applied`: the highest height whose block `Application.finalize` accepted (u64be),
+ *   written after `finalize` resolves (and, as the previous height, with each block), so a
+ *   restart re-delivers a block that was stored but never applied.
  */
 import type { CommitCertificate, Store } from '@metanode/core'
 import { decodeAs, encode, shape } from '@metanode/core'
@@ -55,6 +58,7 @@ const KIND_CODES: Record<MessageKind, number> = {
 const SIGNED_PREFIX = utf8('ibft/signed/')
 const BLOCK_PREFIX = utf8('ibft/block/')
 const PREPARED_KEY = utf8('ibft/prepared')
+const APPLIED_KEY = utf8('ibft/applied')
 
 const concat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
@@ -132,6 +136,9 @@ interface SignedRecord {
 export class SigningState {
   readonly #store: Store
   #height = 0
+  #appliedHeight = 0
+  /** The last stored block, kept decoded: every height starts by asking for its proposer. */
+  #last: StoredBlock | undefined
   readonly #signed = new Map<string, SignedRecord>()
   #prepared: PreparedCertificate | undefined
 
@@ -143,7 +150,14 @@ export class SigningState {
   static async load(store: Store): Promise<SigningState> {
     const state = new SigningState(store)
     const last = await state.lastBlock()
+    state.#last = last
     state.#height = (last?.certificate.height ?? 0) + 1
+    const appliedBytes = await store.get(APPLIED_KEY)
+    // a store written before the marker existed: its blocks were handed to the application
+    state.#appliedHeight =
+      appliedBytes === undefined || appliedBytes.length !== 8
+        ? state.#height - 1
+        : Math.min(readU64(appliedBytes, 0), state.#height - 1)
     const preparedBytes = await store.get(PREPARED_KEY)
     if (preparedBytes !== undefined) {
       const stored = decodeAs(preparedBytes, preparedShape)
@@ -180,6 +194,14 @@ export class SigningState {
   /** The height after the last decided one: where the engine resumes. */
   get height(): number {
     return this.#height
+  }
+
+  /**
+   * The highest height whose block the application accepted (`Application.finalize` resolved).
+   * Below {@link SigningState.height} - 1 when a stored block still has to be applied.
+   */
+  get appliedHeight(): number {
+    return this.#appliedHeight
   }
 
   /** The latest prepared certificate of the current height, if any. */
@@ -256,12 +278,18 @@ export class SigningState {
 
   /**
    * Stores the decided block of the current height and moves to the next height, dropping the
-   * signing records and prepared certificate of the decided one (in one batch).
+   * signing records and prepared certificate of the decided one (in one batch). The previous
+   * block must have been applied ({@link SigningState.recordApplied}).
    */
   async recordFinalized(block: StoredBlock): Promise<void> {
     const height = block.certificate.height
     if (height !== this.#height) {
       throw new RangeError(`cannot finalize height ${height} while at ${this.#height}`)
+    }
+    if (this.#appliedHeight !== height - 1) {
+      throw new RangeError(
+        `cannot store height ${height} before height ${this.#appliedHeight + 1} is applied`,
+      )
     }
     const operations: (
       | { type: 'put'; key: Uint8Array; value: Uint8Array }
@@ -269,14 +297,40 @@ export class SigningState {
     )[] = [
       { type: 'put', key: blockKey(height), value: encodeStoredBlock(block) },
       { type: 'del', key: PREPARED_KEY },
+      // so that the marker exists from the first block on: a missing one means an older store
+      { type: 'put', key: APPLIED_KEY, value: u64be(height - 1) },
     ]
     for (const record of this.#signed.values()) {
       operations.push({ type: 'del', key: signedKey(height, record.round, record.kind) })
     }
     await this.#store.batch(operations)
+    this.#last = block
     this.#signed.clear()
     this.#prepared = undefined
     this.#height = height + 1
+  }
+
+  /**
+   * Records that the application accepted the stored block at `height`, the next one to apply.
+   *
+   * @throws RangeError when `height` is not the next stored block to apply.
+   */
+  async recordApplied(height: number): Promise<void> {
+    if (height !== this.#appliedHeight + 1 || height >= this.#height) {
+      throw new RangeError(
+        `cannot mark height ${height} applied: applied through ${this.#appliedHeight}, stored through ${this.#height - 1}`,
+      )
+    }
+    await this.#store.put(APPLIED_KEY, u64be(height))
+    this.#appliedHeight = height
+  }
+
+  /** The proposer of the decided block at `height`, if stored. */
+  async proposer(height: number): Promise<Uint8Array | undefined> {
+    if (this.#last !== undefined && this.#last.certificate.height === height) {
+      return this.#last.proposer
+    }
+    return (await this.block(height))?.proposer
   }
 
   /** The decided block at `height`, if stored. */

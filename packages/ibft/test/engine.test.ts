@@ -1,12 +1,14 @@
-import { memoryStore } from '@metanode/core'
+import { type FinalizedBlock, memoryStore } from '@metanode/core'
 import { describe, expect, it } from 'vitest'
 import {
   blockIdOf,
+  FinalizeFailedError,
   type IbftEvents,
   insecureTestScheme,
+  type ProposalBody,
   verifyCommitCertificate,
 } from '../src/index.js'
-import { CHAIN, ManualClock, payloadOf, RecordingApp, scriptedEngine } from './harness.js'
+import { CHAIN, flush, ManualClock, payloadOf, RecordingApp, scriptedEngine } from './harness.js'
 
 const A = payloadOf('block A')
 const DA = blockIdOf(A)
@@ -259,6 +261,128 @@ describe('engine, crash safety', () => {
     expect(second.engine.height).toBe(2)
     // validator 1 follows validator 0, the proposer of the decided block
     expect(second.sentSummary()).toEqual(['PROPOSAL 2/0', 'PREPARE 2/0'])
+    await second.engine.stop()
+  })
+})
+
+/** An application whose `finalize` throws, or never resolves, while told to. */
+class FlakyApp extends RecordingApp {
+  readonly attempts: number[] = []
+  mode: 'ok' | 'throw' | 'hang' = 'ok'
+  override async finalize(block: FinalizedBlock): Promise<void> {
+    this.attempts.push(block.height)
+    if (this.mode === 'throw') throw new Error('disk full')
+    if (this.mode === 'hang') await new Promise(() => {})
+    await super.finalize(block)
+  }
+}
+
+describe('engine, finalize failure', () => {
+  async function decideHeightOne(h: Awaited<ReturnType<typeof scriptedEngine>>): Promise<void> {
+    await h.deliver(h.script.proposal(0, 1, 0, A))
+    for (const i of [0, 2, 3]) await h.deliver(h.script.commit(i, 1, 0, DA))
+  }
+
+  it('halts at the height whose finalize threw, emits a typed error and decides nothing more', async () => {
+    const { set } = await scriptedEngine({ me: 1 })
+    const app = new FlakyApp(set)
+    app.mode = 'throw'
+    const h = await scriptedEngine({ me: 1, app })
+    const errors = collect(h, 'error')
+    const finalized = collect(h, 'finalized')
+    await decideHeightOne(h)
+    expect(app.attempts).toEqual([1])
+    expect(finalized).toEqual([])
+    expect(errors).toHaveLength(1)
+    expect(errors[0]!.height).toBe(1)
+    expect(errors[0]!.error).toBeInstanceOf(FinalizeFailedError)
+    expect((errors[0]!.error.cause as Error).message).toBe('disk full')
+    expect(h.engine.haltedAt).toBe(1)
+    expect(h.engine.height).toBe(1)
+    // validator 1 would propose height 2 now; a halted engine stays silent
+    expect(h.sentSummary()).toEqual(['PREPARE 1/0'])
+    const D2 = blockIdOf(payloadOf('block 2'))
+    expect(await h.deliver(h.script.proposal(1, 2, 0, payloadOf('block 2')))).toBe('ignore')
+    for (const i of [0, 2, 3]) expect(await h.deliver(h.script.commit(i, 2, 0, D2))).toBe('ignore')
+    await h.clock.advance(10_000)
+    expect(h.sent()).toEqual([])
+    expect(app.attempts).toEqual([1])
+    // the block stays stored, to be applied after a restart
+    expect((await h.engine.finalizedBlock(1))?.payload).toEqual(A)
+    await h.engine.stop()
+  })
+
+  it('re-delivers the stored block once after a restart over the same store, then goes on', async () => {
+    const store = memoryStore()()
+    const { set } = await scriptedEngine({ me: 1 })
+    const app = new FlakyApp(set)
+    app.mode = 'throw'
+    const first = await scriptedEngine({ me: 1, app, store })
+    await decideHeightOne(first)
+    expect(first.engine.haltedAt).toBe(1)
+    await first.engine.stop()
+
+    app.mode = 'ok'
+    const second = await scriptedEngine({ me: 1, app, store })
+    expect(app.attempts).toEqual([1, 1])
+    expect(app.finalized.map((block) => block.height)).toEqual([1])
+    expect(app.finalized[0]!.payload).toEqual(A)
+    expect(
+      verifyCommitCertificate(app.finalized[0]!.certificate, DA, set, CHAIN, insecureTestScheme),
+    ).toBe(true)
+    expect(second.engine.haltedAt).toBeUndefined()
+    // it continues: validator 1 proposes height 2 and decides it
+    const sent = second.sent()
+    expect(sent.map((m) => `${m.signed.body.kind} ${m.signed.body.height}`)).toEqual([
+      'PROPOSAL 2',
+      'PREPARE 2',
+    ])
+    const D2 = (sent[0]!.signed.body as ProposalBody).digest
+    for (const i of [0, 2]) await second.deliver(second.script.prepare(i, 2, 0, D2))
+    for (const i of [0, 2, 3]) await second.deliver(second.script.commit(i, 2, 0, D2))
+    expect(app.finalized.map((block) => block.height)).toEqual([1, 2])
+    await second.engine.stop()
+
+    // applied blocks are not handed over again
+    const third = await scriptedEngine({ me: 1, app, store })
+    expect(app.attempts).toEqual([1, 1, 2])
+    expect(third.engine.height).toBe(3)
+    await third.engine.stop()
+  })
+
+  it('re-delivers a block whose finalize never returned before the process died', async () => {
+    const store = memoryStore()()
+    const { set } = await scriptedEngine({ me: 1 })
+    const dying = new FlakyApp(set)
+    dying.mode = 'hang'
+    const first = await scriptedEngine({ me: 1, app: dying, store })
+    await first.deliver(first.script.proposal(0, 1, 0, A))
+    for (const i of [0, 2]) await first.deliver(first.script.commit(i, 1, 0, DA))
+    // the quorum-completing COMMIT's processing never ends: finalize hangs
+    void first.engine.submit('peer', first.script.commit(3, 1, 0, DA))
+    await flush()
+    expect(dying.attempts).toEqual([1])
+    // the process dies here: the first engine is abandoned, not stopped
+
+    const app = new FlakyApp(set)
+    const second = await scriptedEngine({ me: 1, app, store })
+    expect(app.finalized.map((block) => block.height)).toEqual([1])
+    expect(second.engine.height).toBe(2)
+    await second.engine.stop()
+  })
+
+  it('halts again when the re-delivered block fails again', async () => {
+    const store = memoryStore()()
+    const { set } = await scriptedEngine({ me: 1 })
+    const app = new FlakyApp(set)
+    app.mode = 'throw'
+    const first = await scriptedEngine({ me: 1, app, store })
+    await decideHeightOne(first)
+    await first.engine.stop()
+    const second = await scriptedEngine({ me: 1, app, store })
+    expect(app.attempts).toEqual([1, 1])
+    expect(second.engine.haltedAt).toBe(1)
+    expect(second.sent()).toEqual([])
     await second.engine.stop()
   })
 })
