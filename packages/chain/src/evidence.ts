@@ -1,0 +1,121 @@
+/**
+ * Slashing evidence: two conflicting consensus messages signed by one validator for the same
+ * height, round and kind. Blocks carry it in a compact form (the signed bodies without any block
+ * payload), so a proposer cannot escape slashing by equivocating with large blocks.
+ */
+import type { EquivocationEvidence } from '@metanode/core'
+import { encode, shape } from '@metanode/core'
+import {
+  decodeBody,
+  decodeMessage,
+  type MessageKind,
+  realScheme,
+  type SignatureScheme,
+  signingBytes,
+} from '@metanode/ibft'
+import { equalBytes, u64be, utf8 } from './bytes.js'
+import { STATE_PREFIX } from './state.js'
+
+/** One signed consensus message body. */
+export interface SignedVote {
+  /** The canonical body bytes (ibft `encodeBody`). */
+  body: Uint8Array
+  /** The author's signature over ibft `signingBytes(chainId, kind, body)`. */
+  signature: Uint8Array
+}
+
+/** Proof that `validator` signed two different bodies for one (height, round, kind). */
+export interface SlashingEvidence {
+  /** The offender's validator id. */
+  validator: Uint8Array
+  /** One signed body. */
+  first: SignedVote
+  /** A different signed body for the same slot. */
+  second: SignedVote
+}
+
+/** The slot two conflicting votes share. */
+export interface EvidenceSlot {
+  /** Height of the votes. */
+  height: number
+  /** Round of the votes. */
+  round: number
+  /** Message kind of the votes. */
+  kind: MessageKind
+}
+
+const VoteShape = shape.object({
+  body: shape.bytes({ min: 1, max: 512 }),
+  signature: shape.bytes({ length: 64 }),
+})
+
+/** Shape of encoded evidence. */
+export const SlashingEvidenceShape = shape.object({
+  validator: shape.bytes({ length: 32 }),
+  first: VoteShape,
+  second: VoteShape,
+})
+
+/**
+ * Compacts the engine's evidence (two wire messages) into {@link SlashingEvidence}; `undefined`
+ * when the messages do not decode or were not both written by the named validator.
+ */
+export function toSlashingEvidence(evidence: EquivocationEvidence): SlashingEvidence | undefined {
+  try {
+    const [a, b] = evidence.messages.map((wire) => decodeMessage(wire).signed)
+    if (a === undefined || b === undefined) return undefined
+    if (!equalBytes(a.author, evidence.validator) || !equalBytes(b.author, evidence.validator)) {
+      return undefined
+    }
+    return {
+      validator: evidence.validator,
+      first: { body: a.bodyBytes, signature: a.signature },
+      second: { body: b.bodyBytes, signature: b.signature },
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The slot of valid evidence: both bodies decode, share height, round and kind, differ, and
+ * carry the validator's signatures for `chainId`. `undefined` for anything else; never throws
+ * for well-typed input.
+ */
+export function verifySlashingEvidence(
+  evidence: SlashingEvidence,
+  chainId: string,
+  scheme: SignatureScheme = realScheme,
+): EvidenceSlot | undefined {
+  try {
+    const first = decodeBody(evidence.first.body)
+    const second = decodeBody(evidence.second.body)
+    if (first.kind !== second.kind || first.height !== second.height) return undefined
+    if (first.round !== second.round) return undefined
+    if (equalBytes(evidence.first.body, evidence.second.body)) return undefined
+    for (const vote of [evidence.first, evidence.second]) {
+      const message = signingBytes(chainId, first.kind, vote.body)
+      if (!scheme.verify(vote.signature, message, evidence.validator)) return undefined
+    }
+    return { height: first.height, round: first.round, kind: first.kind }
+  } catch {
+    return undefined
+  }
+}
+
+/** The state key marking a slot's evidence as counted, so it slashes once. */
+export function evidenceKey(validator: Uint8Array, slot: EvidenceSlot): Uint8Array {
+  const kind = utf8(slot.kind)
+  const key = new Uint8Array(1 + validator.length + 12 + kind.length)
+  key[0] = STATE_PREFIX.evidence
+  key.set(validator, 1)
+  key.set(u64be(slot.height), 1 + validator.length)
+  new DataView(key.buffer).setUint32(9 + validator.length, slot.round)
+  key.set(kind, 13 + validator.length)
+  return key
+}
+
+/** The canonical encoding of evidence (what the header's `evidenceRoot` hashes). */
+export function encodeSlashingEvidence(evidence: SlashingEvidence): Uint8Array {
+  return encode(evidence)
+}
