@@ -1,12 +1,7 @@
-// Small byte helpers internal to the package.
+// Small byte helpers internal to the package; the general ones come from @metanode/crypto.
 import { bytesToHex } from '@metanode/crypto/bytes'
 
-/** Bytewise equality (not constant-time: every value compared here is public). */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
+export { equalBytes, utf8ToBytes as utf8 } from '@metanode/crypto/bytes'
 
 /** A map key for bytes. */
 export function hexKey(bytes: Uint8Array): string {
@@ -25,10 +20,4 @@ export function u32be(value: number): Uint8Array {
   const out = new Uint8Array(4)
   new DataView(out.buffer).setUint32(0, value)
   return out
-}
-
-const encoder = new TextEncoder()
-/** UTF-8 bytes of `text`. */
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text)
 }
