@@ -67,6 +67,7 @@ import {
 import { type Genesis, genesisId, genesisState } from './genesis.js'
 import { type Account, type PreparedStateUpdate, StateOverlay, StateTree } from './state.js'
 import {
+  decodeTransaction,
   encodeTransaction,
   type PreparedTransaction,
   prepareTransaction,
@@ -92,6 +93,8 @@ export const CHAIN_STORE_KEYS = {
   head: utf8('chain/head'),
   /** `chain/genesis` → the id of the genesis the store was started from. */
   genesis: utf8('chain/genesis'),
+  /** `chain/tx/<transaction id>` → where the transaction was included (height and index). */
+  transaction: utf8('chain/tx/'),
 } as const
 
 /** Configuration of {@link createChainApplication}. */
@@ -127,6 +130,18 @@ export interface StoredBlock {
   receipts: Receipt[]
 }
 
+/** Where a finalized transaction was included, with its outcome. */
+export interface IncludedTransaction {
+  /** The height of the block that included it. */
+  height: number
+  /** Its position in the block's transactions. */
+  index: number
+  /** The signed transaction. */
+  transaction: SignedTransaction
+  /** Its receipt. */
+  receipt: Receipt
+}
+
 /** The chain application. */
 export interface ChainApplication extends Application {
   /** The chain id. */
@@ -139,6 +154,8 @@ export interface ChainApplication extends Application {
   readonly stateRoot: Uint8Array
   /** The last applied header (undefined at genesis). */
   readonly head: BlockHeader | undefined
+  /** Transactions included in the applied blocks, since genesis. */
+  readonly transactionCount: number
   /** The pending transactions, admitted against the last applied state. */
   readonly mempool: Mempool<PreparedTransaction>
   /** Nonces and balances after the last applied block (what the mempool admits against). */
@@ -156,6 +173,8 @@ export interface ChainApplication extends Application {
   submitTransaction(tx: Uint8Array | SignedTransaction): AddResult<PreparedTransaction>
   /** A stored block with its certificate and receipts. */
   block(height: number): Promise<StoredBlock | undefined>
+  /** A finalized transaction by id (`transactionId`), or `undefined` when none was included. */
+  transaction(id: Uint8Array): Promise<IncludedTransaction | undefined>
 }
 
 /** The mempool's view of chain transactions. */
@@ -176,7 +195,10 @@ const HeadShape = shape.object({
   blockId: shape.bytes({ max: 32 }),
   stateRoot: shape.bytes({ length: 32 }),
   timestamp: shape.uint(),
+  transactionCount: shape.uint(),
 })
+
+const TxLocationShape = shape.object({ height: shape.uint(), index: shape.uint() })
 
 const CertificateShape = CommitCertificateShape
 
@@ -217,6 +239,7 @@ export async function createChainApplication(
   let parentBlockId: Uint8Array = new Uint8Array(0)
   let parentCertificate: CommitCertificate | null = null
   let head: BlockHeader | undefined
+  let transactionCount = 0
   const scheme = init.scheme ?? realScheme
   const pendingEvidence: SlashingEvidence[] = []
   const sets = new Map<number, ValidatorSet>()
@@ -257,6 +280,7 @@ export async function createChainApplication(
           blockId: parentBlockId,
           stateRoot: tree.root,
           timestamp: parentTimestamp,
+          transactionCount,
         }),
       },
     )
@@ -282,6 +306,7 @@ export async function createChainApplication(
     parentId = stored.headerId
     parentTimestamp = stored.timestamp
     parentBlockId = stored.blockId
+    transactionCount = stored.transactionCount
     for await (const { key, value } of store.iterate(prefixRange(CHAIN_STORE_KEYS.validatorSet))) {
       const epoch = Number(
         new DataView(key.buffer, key.byteOffset).getBigUint64(CHAIN_STORE_KEYS.validatorSet.length),
@@ -492,9 +517,17 @@ export async function createChainApplication(
           blockId: certificate.blockId,
           stateRoot: header.stateRoot,
           timestamp: header.timestamp,
+          transactionCount: transactionCount + processed.txs.length,
         }),
       },
     ]
+    processed.txs.forEach((tx, index) => {
+      operations.push({
+        type: 'put',
+        key: withPrefix(CHAIN_STORE_KEYS.transaction, tx.id),
+        value: encode({ height: header.height, index }),
+      })
+    })
     for (const write of update.writes) {
       const storeKey = withPrefix(CHAIN_STORE_KEYS.state, write.key)
       operations.push(
@@ -519,6 +552,7 @@ export async function createChainApplication(
     parentId = id
     parentTimestamp = header.timestamp
     head = header
+    transactionCount += processed.txs.length
     parentBlockId = certificate.blockId
     parentCertificate = certificate
     for (let index = pendingEvidence.length - 1; index >= 0; index--) {
@@ -550,6 +584,9 @@ export async function createChainApplication(
     },
     get head() {
       return head
+    },
+    get transactionCount() {
+      return transactionCount
     },
     mempool,
     accounts,
@@ -588,6 +625,19 @@ export async function createChainApplication(
         certificate: decodeAs(certificateBytes, CertificateShape),
         receipts: decodeReceipts(receiptBytes),
       }
+    },
+
+    async transaction(id) {
+      if (!(id instanceof Uint8Array)) throw new TypeError('transaction id must be a Uint8Array')
+      if (id.length === 0 || id.length > 64) throw new RangeError('transaction id: 1 to 64 bytes')
+      const location = await store.get(withPrefix(CHAIN_STORE_KEYS.transaction, id))
+      if (location === undefined) return undefined
+      const { height: at, index } = decodeAs(location, TxLocationShape)
+      const stored = await application.block(at)
+      const bytes = stored?.block.txs[index]
+      const receipt = stored?.receipts[index]
+      if (bytes === undefined || receipt === undefined) return undefined
+      return { height: at, index, transaction: decodeTransaction(bytes), receipt }
     },
 
     async validatorSet(at) {

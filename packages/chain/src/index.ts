@@ -22,6 +22,7 @@ export {
   type ChainApplication,
   type ChainApplicationInit,
   createChainApplication,
+  type IncludedTransaction,
   replayChain,
   type StoredBlock,
   transactionAdapter,
