@@ -3,6 +3,7 @@
  * their canonical DAG-CBOR encoding.
  */
 import { cidOf, decodeAs, encode, type Infer, shape } from '@metanode/core'
+import { cidForBytes } from '@metanode/crypto/cid'
 import { ed25519 } from '@metanode/crypto/ed25519'
 import { domainHash } from '@metanode/crypto/hash'
 import type { InclusionList } from '@metanode/mempool'
@@ -338,7 +339,9 @@ export interface PreparedTransaction {
  */
 export function prepareTransaction(bytes: Uint8Array): PreparedTransaction {
   const tx = decodeTransaction(bytes)
-  return { tx, bytes, id: transactionId(tx), cost: transactionCost(tx, bytes.length) }
+  // Decoding accepts only the canonical encoding, so `bytes` is what transactionId would encode.
+  const id = cidForBytes(bytes, 'dag-cbor').bytes
+  return { tx, bytes, id, cost: transactionCost(tx, bytes.length) }
 }
 
 /** Prepares an in-memory signed transaction (encodes it once). */

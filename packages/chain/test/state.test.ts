@@ -1,7 +1,8 @@
+import { encode } from '@metanode/core'
 import { emptyMerkleRoot } from '@metanode/crypto/merkle'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { StateOverlay, StateTree } from '../src/index.js'
+import { decodeAccount, encodeAccount, StateOverlay, StateTree } from '../src/index.js'
 
 const key = fc.uint8Array({ minLength: 1, maxLength: 6 })
 const write = fc.record({
@@ -89,5 +90,31 @@ describe('StateOverlay', () => {
     const alice = new Uint8Array(32).fill(1)
     overlay.setAccount(alice, { balance: 0n, nonce: 0, stake: 0n })
     expect(overlay.writes()[0]?.value).toBeUndefined()
+  })
+})
+
+describe('account encoding', () => {
+  it('writes exactly the codec bytes and reads them back, for every size of integer', () => {
+    const uint = fc.oneof(
+      fc.bigInt({ min: 0n, max: 30n }),
+      fc.bigInt({ min: 0n, max: 2n ** 16n }),
+      fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+    )
+    fc.assert(
+      fc.property(uint, fc.nat(), uint, (balance, nonce, stake) => {
+        const account = { balance, nonce, stake }
+        const bytes = encodeAccount(account)
+        expect(bytes).toEqual(encode([balance, nonce, stake]))
+        expect(decodeAccount(bytes)).toEqual(account)
+      }),
+      { numRuns: 300 },
+    )
+    expect(() => encodeAccount({ balance: 2n ** 63n, nonce: 0, stake: 0n })).toThrow(/64-bit/)
+  })
+
+  it('refuses non-canonical account bytes like the codec does', () => {
+    // 5 written in two bytes instead of one
+    expect(() => decodeAccount(new Uint8Array([0x83, 0x18, 0x05, 0x00, 0x00]))).toThrow()
+    expect(() => decodeAccount(new Uint8Array([0x83, 0x00, 0x00]))).toThrow()
   })
 })

@@ -5,6 +5,7 @@ import {
   decodeTransaction,
   encodeTransaction,
   prepareSignedTransaction,
+  prepareTransaction,
   transactionId,
   transactionSigningBytes,
   verifyTransactionSignature,
@@ -35,6 +36,7 @@ describe('transactions', () => {
           expect(decoded).toEqual(signed)
           expect(verifyTransactionSignature(decoded)).toBe(true)
           expect(transactionId(decoded)).toEqual(transactionId(signed))
+          expect(prepareTransaction(encodeTransaction(signed)).id).toEqual(transactionId(signed))
         },
       ),
       { numRuns: 25 },
