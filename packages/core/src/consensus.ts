@@ -44,7 +44,7 @@ export interface CommitCertificate {
   height: number
   /** The round in which it was decided. */
   round: number
-  /** The decided block's id (hash of the payload under the engine's encoding). */
+  /** The decided block's id: `Application.blockId(payload)`, by default a hash of all its bytes. */
   blockId: Uint8Array
   /** Bit i set when validator i of the height's set sealed (little-endian bit order within bytes). */
   signers: Uint8Array
@@ -88,6 +88,24 @@ export interface Application {
   finalize(block: FinalizedBlock): Promise<void>
   /** Receives evidence of equivocation, to slash. Optional. */
   reportEvidence?(evidence: EquivocationEvidence): Promise<void>
+  /**
+   * The id the engine certifies for `payload`: a 32-byte collision-resistant digest that must
+   * commit to every byte of the payload that affects execution, so that a certificate of the id
+   * proves the whole payload. Deterministic, and synchronous because the engine calls it on every
+   * proposal, ROUND-CHANGE and fetched block. When the id is computed from part of the payload
+   * (e.g. a block header), this method must check the rest against that part and throw when they
+   * disagree; the engine treats a throw as an invalid payload and never certifies it. Optional;
+   * default ibft's `blockIdOf` (a domain hash of all the bytes).
+   */
+  blockId?(payload: Uint8Array): Uint8Array
+  /**
+   * The validator id (32 bytes) that a decided `payload` records as its proposer, or `undefined`
+   * when it records none. Optional; when present, the engine's default proposer rotation starts
+   * after the previous block's recorded proposer (round-robin), which every node reads from the
+   * same decided bytes whatever round its certificate is for. Must be deterministic; it is only
+   * called on payloads the network decided.
+   */
+  proposerOf?(payload: Uint8Array): Uint8Array | undefined
 }
 
 /** Payloads of the engine's events. */

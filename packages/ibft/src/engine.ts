@@ -44,6 +44,7 @@ import { isAuthenticSigned, justifyProposal, justifyRoundChange } from './justif
 import {
   blockIdOf,
   type CommitBody,
+  checkedBlockId,
   DEFAULT_MESSAGE_LIMITS,
   decodeMessage,
   encodeMessage,
@@ -59,7 +60,7 @@ import {
   signBody,
 } from './messages.js'
 import { type PreparedCertificate, SigningState, type StoredBlock } from './persistence.js'
-import { type ProposerSelector, rotatingProposer } from './proposer.js'
+import { type ProposerSelector, rotatingProposer, roundRobinProposer } from './proposer.js'
 import {
   commitSealBytes,
   type IbftSigner,
@@ -106,9 +107,13 @@ export interface IbftInit {
   /** Signature scheme. Default {@link realScheme} (Ed25519 + BLS12-381). */
   scheme?: SignatureScheme
   /**
-   * Proposer selection. Default {@link rotatingProposer}: honest nodes may decide the same
-   * block in different rounds, so a rotation that follows the decided round's proposer
-   * (`roundRobinProposer`) can leave them disagreeing on every later proposer.
+   * Proposer selection. Default: {@link roundRobinProposer} from the previous block's proposer as
+   * `Application.proposerOf` reads it from the decided payload, when the application implements
+   * it; {@link rotatingProposer} otherwise. Honest nodes may hold certificates of different
+   * rounds for the same decided block, so a rotation that followed the proposer of the decided
+   * *round* could leave them disagreeing on every later proposer; the payload is the same on
+   * every node. A custom selector receives the same `previousProposer` (without `proposerOf`:
+   * the proposer of the round this node saw the block decided in).
    */
   proposerSelector?: ProposerSelector
   /** Timeout of round 0, in ms; round r waits base * 2^r, capped. Default 1,000. */
@@ -255,6 +260,8 @@ class QbftEngine implements IbftEngine {
   #state: HeightState | undefined
   #lastFinalizedAt: number | undefined
   #haltedAt: number | undefined
+  /** {@link QbftEngine.#blockIdOf} as a function, for the justification and catch-up checks. */
+  readonly #blockId = (payload: Uint8Array): Uint8Array => this.#blockIdOf(payload)
 
   constructor(init: IbftInit, components: IbftComponents) {
     if (typeof init !== 'object' || init === null) throw new TypeError('init must be an object')
@@ -262,11 +269,16 @@ class QbftEngine implements IbftEngine {
       throw new TypeError('chainId must be a non-empty string')
     }
     this.#chainId = init.chainId
+    if (typeof init.application !== 'object' || init.application === null) {
+      throw new TypeError('application must be an object')
+    }
     this.#application = init.application
     this.#scheme = init.scheme ?? realScheme
     this.#signer = isSigner(init.signer) ? init.signer : this.#scheme.createSigner(init.signer)
     this.id = this.#signer.id
-    this.#selectProposer = init.proposerSelector ?? rotatingProposer
+    this.#selectProposer =
+      init.proposerSelector ??
+      (init.application.proposerOf === undefined ? rotatingProposer : roundRobinProposer)
     this.#timeoutBaseMs = positiveInteger(init.roundTimeoutBaseMs, 'roundTimeoutBaseMs', 1000)
     this.#timeoutMaxMs = positiveInteger(init.roundTimeoutMaxMs, 'roundTimeoutMaxMs', 60_000)
     if (this.#timeoutMaxMs < this.#timeoutBaseMs) {
@@ -461,6 +473,37 @@ class QbftEngine implements IbftEngine {
     return Math.min(this.#timeoutBaseMs * 2 ** Math.min(round, 52), this.#timeoutMaxMs)
   }
 
+  /** The application's block id of `payload` (see `Application.blockId`), checked for length. */
+  #blockIdOf(payload: Uint8Array): Uint8Array {
+    const application = this.#application
+    return checkedBlockId(
+      application.blockId === undefined ? blockIdOf : (bytes) => application.blockId!(bytes),
+      payload,
+    )
+  }
+
+  /**
+   * The proposer the selector rotates from at `height`: what `Application.proposerOf` reads from
+   * the previous decided payload, or, without it, the proposer recorded when that block was
+   * stored. Both come from the store, so restarts and catch-up see the same.
+   */
+  async #previousProposer(height: number): Promise<Uint8Array | undefined> {
+    if (height <= 1) return undefined
+    const signing = this.#signing as SigningState
+    const application = this.#application
+    if (application.proposerOf === undefined) return signing.proposer(height - 1)
+    const previous = await signing.block(height - 1)
+    if (previous === undefined) return undefined
+    try {
+      const proposer = application.proposerOf(previous.payload)
+      return proposer instanceof Uint8Array ? proposer : undefined
+    } catch (error) {
+      // deterministic all the same: every node holds the same decided payload
+      this.#logger.warn({ height, error: String(error) }, 'proposerOf failed on a decided block')
+      return undefined
+    }
+  }
+
   #proposerIndex(state: HeightState, round: number): number {
     return this.#selectProposer({
       height: state.height,
@@ -485,7 +528,7 @@ class QbftEngine implements IbftEngine {
     this.#cancelTimer()
     const signing = this.#signing as SigningState
     const set = await this.#application.validatorSet(height)
-    const previousProposer = height > 1 ? await signing.proposer(height - 1) : undefined
+    const previousProposer = await this.#previousProposer(height)
     const state: HeightState = {
       height,
       validators: indexValidators(set),
@@ -640,11 +683,22 @@ class QbftEngine implements IbftEngine {
     prepares: SignedBody<PrepareBody>[],
   ): Promise<void> {
     state.proposedRounds.add(round)
+    let digest: Uint8Array
+    try {
+      digest = this.#blockIdOf(payload)
+    } catch (error) {
+      // nothing is sent: the round times out and another proposer gets its turn
+      this.#logger.error(
+        { height: state.height, round, error: String(error) },
+        'the application gave no block id for its own proposal',
+      )
+      return
+    }
     const signed = await this.#sign(state, {
       kind: 'PROPOSAL',
       height: state.height,
       round,
-      digest: blockIdOf(payload),
+      digest,
       timestamp,
     })
     if (signed === undefined) return
@@ -761,6 +815,7 @@ class QbftEngine implements IbftEngine {
             chainId: this.#chainId,
             validators: state.validators,
             scheme: this.#scheme,
+            blockId: this.#blockId,
           })
           if (!verdict.valid) throw rejection('bad-justification', 'reject', verdict.reason)
         }
@@ -791,8 +846,21 @@ class QbftEngine implements IbftEngine {
     if (!equalBytes(state.validators.at(proposerIndex).id, message.signed.author)) {
       throw rejection('wrong-proposer', 'reject', 'author is not the proposer of the round')
     }
-    if (!equalBytes(blockIdOf(payload), body.digest)) {
-      throw rejection('bad-digest', 'reject', 'payload does not match the digest')
+    // our own proposal's digest was just computed from its payload
+    if (!own) {
+      let id: Uint8Array
+      try {
+        id = this.#blockIdOf(payload)
+      } catch (error) {
+        throw rejection(
+          'invalid-payload',
+          'reject',
+          `payload has no valid block id: ${String(error)}`,
+        )
+      }
+      if (!equalBytes(id, body.digest)) {
+        throw rejection('bad-digest', 'reject', 'payload does not match the digest')
+      }
     }
     if (body.round < state.round) throw rejection('stale', 'ignore', 'PROPOSAL for a past round')
     const existing = state.rounds.get(body.round)?.proposal
@@ -803,6 +871,7 @@ class QbftEngine implements IbftEngine {
         chainId: this.#chainId,
         validators: state.validators,
         scheme: this.#scheme,
+        blockId: this.#blockId,
       })
       if (!verdict.valid) throw rejection('bad-justification', 'reject', verdict.reason)
       const verdictOfApp = await this.#application.validateProposal(
@@ -973,11 +1042,30 @@ class QbftEngine implements IbftEngine {
         this.#halt(height, new Error(`stored block ${height} is missing`))
         return false
       }
+      if (!this.#certifies(stored.certificate.blockId, stored.payload)) {
+        this.#halt(
+          height,
+          new Error(`stored block ${height} does not match its certificate's block id`),
+        )
+        return false
+      }
       this.#logger.info({ height }, 're-delivering a stored block that was not applied')
       const block = { height, payload: stored.payload, certificate: stored.certificate }
       if (!(await this.#applyBlock(block, undefined))) return false
     }
     return true
+  }
+
+  /**
+   * Whether `blockId` is the application's id of `payload`: a corrupt store, or an application
+   * whose `blockId` changed, is not.
+   */
+  #certifies(blockId: Uint8Array, payload: Uint8Array): boolean {
+    try {
+      return equalBytes(this.#blockIdOf(payload), blockId)
+    } catch {
+      return false
+    }
   }
 
   #halt(height: number, cause: unknown): void {
@@ -1012,7 +1100,7 @@ class QbftEngine implements IbftEngine {
           if (block.height > signing.height) break
           const set = await this.#application.validatorSet(block.height)
           if (!this.#canRun()) break
-          if (!verifySyncedBlock(block, set, this.#chainId, this.#scheme)) {
+          if (!verifySyncedBlock(block, set, this.#chainId, this.#scheme, this.#blockId)) {
             return {
               applied,
               failure: rejection('bad-signature', 'reject', 'catch-up block does not verify', {
@@ -1025,8 +1113,7 @@ class QbftEngine implements IbftEngine {
             this.#state = undefined
           }
           const validators = indexValidators(set)
-          const previousProposer =
-            block.height > 1 ? await signing.proposer(block.height - 1) : undefined
+          const previousProposer = await this.#previousProposer(block.height)
           const proposerIndex = this.#selectProposer({
             height: block.height,
             round: block.certificate.round,

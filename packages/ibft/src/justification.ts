@@ -16,6 +16,7 @@
 import { equalBytes } from './bytes.js'
 import {
   blockIdOf,
+  checkedBlockId,
   type IbftMessage,
   type PrepareBody,
   type ProposalBody,
@@ -34,6 +35,11 @@ export interface JustificationContext {
   validators: ValidatorIndex
   /** The signature scheme. */
   scheme: SignatureScheme
+  /**
+   * The block id of a payload (the application's `blockId`); default {@link blockIdOf}. A throw
+   * makes the carried block, and so the message, invalid.
+   */
+  blockId?: (payload: Uint8Array) => Uint8Array
 }
 
 /** The result of a predicate: valid, or invalid with a reason for logs and rejections. */
@@ -94,7 +100,13 @@ export function justifyRoundChange(
   }
   if (body.preparedRound >= body.round) return invalid('prepared round is not below the round')
   if (message.payload === undefined) return invalid('prepared block missing')
-  if (!equalBytes(blockIdOf(message.payload), body.preparedDigest)) {
+  let preparedId: Uint8Array
+  try {
+    preparedId = checkedBlockId(context.blockId ?? blockIdOf, message.payload)
+  } catch (error) {
+    return invalid(`prepared block has no valid id: ${(error as Error).message}`)
+  }
+  if (!equalBytes(preparedId, body.preparedDigest)) {
     return invalid('prepared block does not match its digest')
   }
   return isPrepareQuorum(

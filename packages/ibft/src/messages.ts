@@ -318,9 +318,29 @@ export function signingBytes(
   return domainHash(`metanode/ibft/${kind}/v1`, utf8(chainId), bodyBytes)
 }
 
-/** The block id of a payload: a domain hash of its bytes. */
+/**
+ * The block id of a payload: a domain hash of all its bytes. The engine certifies it unless the
+ * application supplies its own (`Application.blockId`).
+ */
 export function blockIdOf(payload: Uint8Array): Uint8Array {
   return domainHash('metanode/ibft/block/v1', payload)
+}
+
+/**
+ * `blockId(payload)`, checked to be a {@link DIGEST_LENGTH}-byte `Uint8Array` (an application's
+ * block id ends up in signed messages and certificates, whose shapes demand it).
+ *
+ * @throws whatever `blockId` throws, or a RangeError for a result of another type or length.
+ */
+export function checkedBlockId(
+  blockId: (payload: Uint8Array) => Uint8Array,
+  payload: Uint8Array,
+): Uint8Array {
+  const id = blockId(payload)
+  if (!(id instanceof Uint8Array) || id.length !== DIGEST_LENGTH) {
+    throw new RangeError(`a block id must be ${DIGEST_LENGTH} bytes`)
+  }
+  return id
 }
 
 /** A short hash identifying exact wire bytes, for de-duplication. */

@@ -335,6 +335,7 @@ export class SigningState {
 
   /** The decided block at `height`, if stored. */
   async block(height: number): Promise<StoredBlock | undefined> {
+    if (this.#last !== undefined && this.#last.certificate.height === height) return this.#last
     const bytes = await this.#store.get(blockKey(height))
     return bytes === undefined ? undefined : decodeStoredBlock(bytes)
   }

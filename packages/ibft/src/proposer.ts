@@ -1,6 +1,14 @@
 /**
- * Who proposes in a round. The selector is pluggable; the default rotates round-robin from the
- * proposer of the previous block, so a faulty proposer loses its turn after one round.
+ * Who proposes in a round. The selector is pluggable (`IbftInit.proposerSelector`).
+ *
+ * The engine's default rotates round-robin from the proposer of the previous block
+ * ({@link roundRobinProposer}), so a faulty proposer loses its turn after one round, when the
+ * application tells which proposer a decided payload records (`Application.proposerOf`). That
+ * proposer comes from the decided bytes, identical on every node. Without `proposerOf` the
+ * default is {@link rotatingProposer}, which depends only on (height, round): the only other
+ * candidate, the proposer of the round the block was decided in, is not the same on every node,
+ * because honest nodes may hold certificates of different rounds for one decided block, and a
+ * rotation following it would split them on every later proposer.
  */
 import type { ValidatorSet } from '@metanode/core'
 import { equalBytes } from './bytes.js'
@@ -13,7 +21,11 @@ export interface ProposerContext {
   round: number
   /** The validators of the height, in canonical order. */
   validators: ValidatorSet
-  /** The id of the proposer of the previous height's decided block; absent for the first height. */
+  /**
+   * The proposer of the previous height's decided block: what `Application.proposerOf` reads from
+   * its payload or, for an application without it, the proposer of the round this node saw it
+   * decided in. Absent for the first height (and when the payload records none).
+   */
   previousProposer?: Uint8Array
 }
 
@@ -21,8 +33,9 @@ export interface ProposerContext {
 export type ProposerSelector = (context: ProposerContext) => number
 
 /**
- * The default selector: `validators[(index of previousProposer + 1 + round) mod n]`. The first
- * height, and a previous proposer that has left the set, start from index 0.
+ * Round-robin from the previous block's proposer: `validators[(index of previousProposer + 1 +
+ * round) mod n]`. The first height, and a previous proposer absent or no longer in the set, start
+ * from index 0. The engine's default when the application implements `proposerOf`.
  */
 export const roundRobinProposer: ProposerSelector = ({ round, validators, previousProposer }) => {
   const list = validators.validators
@@ -38,10 +51,10 @@ export const heightRoundProposer: ProposerSelector = ({ height, round, validator
   (height + round) % validators.validators.length
 
 /**
- * The engine's default selector: `validators[(height - 1 + round) mod n]`, round-robin by height
- * from index 0. It equals {@link roundRobinProposer} while every height is decided in round 0, but
- * depends only on (height, round): honest nodes may hold certificates of different rounds for the
- * same decided block, so a rotation that follows the decided round's proposer can split them.
+ * `validators[(height - 1 + round) mod n]`, round-robin by height from index 0: the engine's
+ * default when the application does not implement `proposerOf`. It equals
+ * {@link roundRobinProposer} while every height is decided in round 0 by its round-0 proposer,
+ * and depends only on (height, round), so nodes agree on it without knowing who proposed.
  */
 export const rotatingProposer: ProposerSelector = ({ height, round, validators }) =>
   (((height - 1 + round) % validators.validators.length) + validators.validators.length) %

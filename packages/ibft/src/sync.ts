@@ -1,7 +1,8 @@
 /**
  * Catch-up (block sync): a node that fell behind asks a peer for the decided blocks from its
- * current height on, checks each block's commit certificate against the validator set of its
- * height and applies the blocks strictly in height order, exactly as if it had decided them.
+ * current height on, checks each block's commit certificate (over the application's block id of
+ * the payload) against the validator set of its height and applies the blocks strictly in
+ * height order, exactly as if it had decided them.
  *
  * Wire protocol `metanode/ibft/sync/v1` (request/response over the transport), DAG-CBOR:
  * - request `{ fromHeight, maxBlocks }`;
@@ -16,7 +17,7 @@ import type { Clock, FinalizedBlock, Logger, PeerId, Transport, ValidatorSet } f
 import { decodeAs, encode, isMetanodeError, type RejectionError, shape } from '@metanode/core'
 import { verifyCommitCertificate } from './certificate.js'
 import { type IbftRejectionError, type RejectionCode, rejection } from './errors.js'
-import { blockIdOf, DEFAULT_MESSAGE_LIMITS, DIGEST_LENGTH } from './messages.js'
+import { blockIdOf, checkedBlockId, DEFAULT_MESSAGE_LIMITS, DIGEST_LENGTH } from './messages.js'
 import { SEAL_LENGTH, type SignatureScheme } from './signing.js'
 import { MAX_VALIDATORS } from './validators.js'
 
@@ -227,22 +228,25 @@ export function decodeSyncResponse(
 
 /**
  * Whether `block` is proven decided by `validatorSet` (the set of `block.height`): its certificate
- * is for its height and verifies over the payload's block id. Never throws for a well-typed block.
+ * is for its height and verifies over the payload's block id under `blockId` (the application's
+ * `blockId`, default {@link blockIdOf}). A payload `blockId` throws on is not proven. Never throws
+ * for a well-typed block.
  */
 export function verifySyncedBlock(
   block: FinalizedBlock,
   validatorSet: ValidatorSet,
   chainId: string,
   scheme: SignatureScheme,
+  blockId: (payload: Uint8Array) => Uint8Array = blockIdOf,
 ): boolean {
   if (block.certificate.height !== block.height) return false
-  return verifyCommitCertificate(
-    block.certificate,
-    blockIdOf(block.payload),
-    validatorSet,
-    chainId,
-    scheme,
-  )
+  let id: Uint8Array
+  try {
+    id = checkedBlockId(blockId, block.payload)
+  } catch {
+    return false
+  }
+  return verifyCommitCertificate(block.certificate, id, validatorSet, chainId, scheme)
 }
 
 /** Where served blocks come from: the decided block at a height, if stored. */

@@ -161,6 +161,8 @@ export const payloadOf = (text: string): Uint8Array => new TextEncoder().encode(
 
 /** Builds signed messages on behalf of scripted validators. */
 export class Script {
+  /** How the scripted validators compute block ids (the application's `blockId`). */
+  blockId: (payload: Uint8Array) => Uint8Array = blockIdOf
   constructor(
     readonly signers: IbftSigner[],
     readonly scheme: SignatureScheme = insecureTestScheme,
@@ -203,7 +205,7 @@ export class Script {
       kind: 'PROPOSAL',
       height,
       round,
-      digest: blockIdOf(payload),
+      digest: this.blockId(payload),
       timestamp,
     })
     return { signed, payload, roundChanges, prepares }
@@ -224,7 +226,7 @@ export class Script {
         prepares: [],
       }
     }
-    const digest = blockIdOf(prepared.payload)
+    const digest = this.blockId(prepared.payload)
     return {
       signed: signBody(this.chainId, this.signers[i]!, {
         kind: 'ROUND-CHANGE',
@@ -243,6 +245,28 @@ export class Script {
   roundChange(...args: Parameters<Script['roundChangeMessage']>): Uint8Array {
     return encodeMessage(this.roundChangeMessage(...args))
   }
+}
+
+/**
+ * A recording application whose payloads end with the id of the validator that built them,
+ * which `proposerOf` reads back.
+ */
+export class ProposerRecordingApp extends RecordingApp {
+  override async buildProposal(context: ProposalContext): Promise<Uint8Array> {
+    const text = await super.buildProposal(context)
+    return recordedPayload(text, context.proposer)
+  }
+  proposerOf(payload: Uint8Array): Uint8Array | undefined {
+    return payload.length < 32 ? undefined : payload.slice(payload.length - 32)
+  }
+}
+
+/** `text` followed by the 32-byte id of the validator that built it. */
+export function recordedPayload(text: Uint8Array, proposer: Uint8Array): Uint8Array {
+  const payload = new Uint8Array(text.length + proposer.length)
+  payload.set(text)
+  payload.set(proposer, text.length)
+  return payload
 }
 
 /** One engine (validator `me`) among `count` scripted validators. */

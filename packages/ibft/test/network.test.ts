@@ -1,5 +1,6 @@
-import { createMemoryNetwork, memoryStore } from '@metanode/core'
+import { createMemoryNetwork, memoryStore, type ValidatorSet } from '@metanode/core'
 import { describe, expect, it } from 'vitest'
+import { hexKey } from '../src/bytes.js'
 import {
   blockIdOf,
   createIbft,
@@ -7,16 +8,27 @@ import {
   realScheme,
   verifyCommitCertificate,
 } from '../src/index.js'
-import { CHAIN, flush, ManualClock, makeValidators, RecordingApp } from './harness.js'
+import {
+  CHAIN,
+  flush,
+  ManualClock,
+  makeValidators,
+  ProposerRecordingApp,
+  RecordingApp,
+} from './harness.js'
 
-async function runNetwork(options: { silent: number[]; heights: number }) {
+async function runNetwork(options: {
+  silent: number[]
+  heights: number
+  app?: (set: ValidatorSet) => RecordingApp
+}) {
   const clock = new ManualClock()
   const network = createMemoryNetwork({ clock })
   const { signers, set } = makeValidators(4, realScheme)
   const nodes: { engine: IbftEngine; app: RecordingApp }[] = []
   for (let i = 0; i < 4; i++) {
     if (options.silent.includes(i)) continue
-    const app = new RecordingApp(set)
+    const app = options.app?.(set) ?? new RecordingApp(set)
     const transport = network.transport({ peerId: `node-${i}` })
     const engine = createIbft({
       chainId: CHAIN,
@@ -82,5 +94,29 @@ describe('4-node network over the in-memory transport', () => {
     const { nodes, set } = await runNetwork({ silent: [3], heights: 20 })
     expectAgreement(nodes, set, 20)
     expect(nodes[0]!.app.finalized.slice(0, 20).some((b) => b.certificate.round > 0)).toBe(true)
+  })
+
+  it('rotates from the proposer each decided block records, every node agreeing across round changes', async () => {
+    const { nodes, set } = await runNetwork({
+      silent: [3],
+      heights: 20,
+      app: (validators) => new ProposerRecordingApp(validators),
+    })
+    expectAgreement(nodes, set, 20)
+    const blocks = nodes[0]!.app.finalized.slice(0, 20)
+    const ids = set.validators.map((validator) => hexKey(validator.id))
+    const proposerIndex = (payload: Uint8Array) =>
+      ids.indexOf(hexKey(payload.subarray(payload.length - 32)))
+    let previous = -1
+    for (const block of blocks) {
+      // the payload names the round it was built in ("block h/r") and its builder, that round's
+      // proposer: the one `round` places after the previous block's recorded proposer
+      const builtRound = Number(/\/(\d+)/.exec(new TextDecoder().decode(block.payload))?.[1])
+      const recorded = proposerIndex(block.payload)
+      expect(recorded).toBe((previous + 1 + builtRound) % 4)
+      expect(recorded).not.toBe(3)
+      previous = recorded
+    }
+    expect(blocks.some((block) => block.certificate.round > 0)).toBe(true)
   })
 })

@@ -1,4 +1,4 @@
-import type { FinalizedBlock, Transport, ValidatorSet } from '@metanode/core'
+import type { FinalizedBlock, ProposalContext, Transport, ValidatorSet } from '@metanode/core'
 import {
   createMemoryNetwork,
   encode,
@@ -7,6 +7,7 @@ import {
   RejectionError,
 } from '@metanode/core'
 import { describe, expect, it } from 'vitest'
+import { hexKey } from '../src/bytes.js'
 import {
   blockIdOf,
   buildCommitCertificate,
@@ -27,7 +28,14 @@ import {
   verifyCommitCertificate,
   verifySyncedBlock,
 } from '../src/index.js'
-import { CHAIN, flush, ManualClock, makeValidators, RecordingApp } from './harness.js'
+import {
+  CHAIN,
+  flush,
+  ManualClock,
+  makeValidators,
+  RecordingApp,
+  recordedPayload,
+} from './harness.js'
 
 type Store = ReturnType<ReturnType<typeof memoryStore>>
 
@@ -61,7 +69,29 @@ interface Node {
   synced: IbftEvents['synced'][]
 }
 
-function createCluster() {
+/** An id other than `blockIdOf`, refusing payloads that start with "forged". */
+function appBlockId(payload: Uint8Array): Uint8Array {
+  if (new TextDecoder().decode(payload.subarray(0, 6)) === 'forged') throw new Error('malformed')
+  return blockIdOf(Uint8Array.of(0x42, ...payload))
+}
+
+/**
+ * A gated application with its own block id, whose payloads record their proposer for the
+ * engine's rotation (`proposerOf`).
+ */
+class AppIdGatedApp extends GatedApp {
+  blockId(payload: Uint8Array): Uint8Array {
+    return appBlockId(payload)
+  }
+  override async buildProposal(context: ProposalContext): Promise<Uint8Array> {
+    return recordedPayload(await super.buildProposal(context), context.proposer)
+  }
+  proposerOf(payload: Uint8Array): Uint8Array | undefined {
+    return payload.length < 32 ? undefined : payload.slice(payload.length - 32)
+  }
+}
+
+function createCluster(options: { app?: (set: ValidatorSet) => GatedApp } = {}) {
   const clock = new ManualClock()
   const network = createMemoryNetwork({ clock })
   const { signers, set } = makeValidators(4, realScheme)
@@ -88,7 +118,7 @@ function createCluster() {
     for (let index = 0; index < 4; index++) {
       const base = {
         index,
-        app: new GatedApp(set),
+        app: options.app?.(set) ?? new GatedApp(set),
         transport: network.transport({ peerId: `node-${index}` }),
         store: memoryStore()(),
       }
@@ -136,7 +166,13 @@ function createCluster() {
 const heightsOf = (node: Node) => node.app.finalized.map((block) => block.height)
 
 /** Every node applied 1..count once each, in order, the same payloads as node `reference`, with certificates that verify. */
-function expectSameChain(nodes: Node[], set: ValidatorSet, count: number, reference = nodes[0]) {
+function expectSameChain(
+  nodes: Node[],
+  set: ValidatorSet,
+  count: number,
+  reference = nodes[0],
+  blockId: (payload: Uint8Array) => Uint8Array = blockIdOf,
+) {
   const expected = (reference as Node).app.finalized.slice(0, count)
   for (const node of nodes) {
     const blocks = node.app.finalized.slice(0, count)
@@ -145,7 +181,8 @@ function expectSameChain(nodes: Node[], set: ValidatorSet, count: number, refere
     )
     expect(blocks.map((block) => block.payload)).toEqual(expected.map((block) => block.payload))
     for (const block of blocks) {
-      expect(verifyCommitCertificate(block.certificate, blockIdOf(block.payload), set, CHAIN)).toBe(
+      expect(block.certificate.blockId).toEqual(blockId(block.payload))
+      expect(verifyCommitCertificate(block.certificate, blockId(block.payload), set, CHAIN)).toBe(
         true,
       )
     }
@@ -288,6 +325,56 @@ describe('catch-up over the in-memory network', () => {
       const afterRestart = lagging.synced.filter((event) => event.fromHeight > crashAt)
       expect(afterRestart[0]?.fromHeight).toBe(crashAt + 1)
       expect(lagging.synced.length).toBeGreaterThanOrEqual(3)
+    } finally {
+      await cluster.stopAll()
+    }
+  }, 30_000)
+
+  it('with the application block id and proposer rotation: catch-up verifies fetched blocks by that id and refuses ones it cannot id', async () => {
+    const cluster = createCluster({ app: (set) => new AppIdGatedApp(set) })
+    await cluster.start()
+    try {
+      const lagging = cluster.nodes[3] as Node
+      const { stoppedAt } = await stopNodeFor10Heights(cluster, lagging)
+      // a peer serving blocks certified by a quorum, but over payloads the application refuses
+      const forger = cluster.network.transport({ peerId: 'a-forger' })
+      const quorum = cluster.signers.slice(0, 3) as IbftSigner[]
+      forger.handle(IBFT_SYNC_PROTOCOL, async ({ data }) => {
+        const { fromHeight } = decodeSyncRequest(data)
+        const payload = new TextEncoder().encode(`forged ${fromHeight}`)
+        const blockId = blockIdOf(payload)
+        const certificate = buildCommitCertificate({
+          height: fromHeight,
+          round: 0,
+          blockId,
+          validatorCount: 4,
+          seals: quorum.map((signer, index) => ({
+            index,
+            seal: signer.seal(commitSealBytes(CHAIN, fromHeight, 0, blockId)),
+          })),
+        })
+        return encodeSyncResponse([{ height: fromHeight, payload, certificate }], 1 << 20)
+      })
+      await forger.start()
+      await cluster.restart(lagging)
+      const target = longest(cluster.nodes) + 2
+      await cluster.drive(() => cluster.nodes.every((node) => node.app.finalized.length >= target))
+      expect(lagging.rejected).toContainEqual(
+        expect.objectContaining({ from: 'a-forger', code: 'bad-signature', action: 'reject' }),
+      )
+      expect(lagging.synced[0]?.fromHeight).toBe(stoppedAt + 1)
+      expectSameChain(cluster.nodes, cluster.set, target, cluster.nodes[0], appBlockId)
+      // after catch-up the lagging node agrees on the rotation: it helped decide new heights,
+      // and every block was built by the validator after the previous block's recorded builder
+      const ids = cluster.set.validators.map((validator) => hexKey(validator.id))
+      let previous = -1
+      for (const block of (cluster.nodes[0] as Node).app.finalized.slice(0, target)) {
+        const builtRound = Number(/\/(\d+)/.exec(new TextDecoder().decode(block.payload))?.[1])
+        const recorded = ids.indexOf(hexKey(block.payload.subarray(block.payload.length - 32)))
+        expect(recorded).toBe((previous + 1 + builtRound) % 4)
+        previous = recorded
+      }
+      await forger.stop()
     } finally {
       await cluster.stopAll()
     }
@@ -438,5 +525,28 @@ describe('sync wire format', () => {
     expect(verifySyncedBlock({ ...block, height: 6 }, set, CHAIN, realScheme)).toBe(false)
     const otherSet = makeValidators(5, realScheme).set
     expect(verifySyncedBlock(block, otherSet, CHAIN, realScheme)).toBe(false)
+  })
+
+  it('verifies against the application block id when given one, and refuses a payload it throws on', () => {
+    const payload = new Uint8Array(8).fill(9)
+    const blockId = appBlockId(payload)
+    const certificate = buildCommitCertificate({
+      height: 9,
+      round: 0,
+      blockId,
+      validatorCount: 4,
+      seals: signers.slice(0, 3).map((signer, index) => ({
+        index,
+        seal: signer.seal(commitSealBytes(CHAIN, 9, 0, blockId)),
+      })),
+    })
+    const block = { height: 9, payload, certificate }
+    expect(verifySyncedBlock(block, set, CHAIN, realScheme, appBlockId)).toBe(true)
+    expect(verifySyncedBlock(block, set, CHAIN, realScheme)).toBe(false)
+    const throwing = () => {
+      throw new Error('malformed')
+    }
+    expect(verifySyncedBlock(block, set, CHAIN, realScheme, throwing)).toBe(false)
+    expect(verifySyncedBlock(block, set, CHAIN, realScheme, () => new Uint8Array(31))).toBe(false)
   })
 })

@@ -516,7 +516,10 @@ export class ByzantineValidator implements Startable {
     await this.#publish(encodeMessage({ signed, roundChanges: [], prepares: [] }))
   }
 
-  /** The proposer of (height, round) under the engine's default selector. */
+  /**
+   * The proposer of (height, round) under the engine's default selector for an application
+   * without `proposerOf`, like the simulated one.
+   */
   #proposerIndex(height: number, round: number): number {
     return rotatingProposer({ height, round, validators: this.#config.validatorSet })
   }
