@@ -1,6 +1,8 @@
 /**
  * The chain as a consensus `Application`: builds blocks from the mempool, re-executes proposals,
- * and applies decided blocks to state and the store.
+ * and applies decided blocks to state and the store. The engine certifies each block's header id
+ * (`blockId`, which first checks that the header commits to the whole body) and rotates proposers
+ * from the one each block's header records (`proposerOf`).
  */
 import type {
   Application,
@@ -37,7 +39,9 @@ import {
   BLOCK_LIMITS,
   type Block,
   type BlockHeader,
+  blockBodyMismatch,
   CommitCertificateShape,
+  certificateHash,
   decodeBlock,
   decodeReceipts,
   encodeBlock,
@@ -165,14 +169,32 @@ export interface ChainApplication extends Application {
   /** Validator `id`'s commits signed and proposals made so far in the current epoch. */
   performance(id: Uint8Array): ValidatorPerformance
   /**
-   * Decodes, verifies (once per transaction id) and admits a transaction to the mempool.
+   * Decodes, verifies (once per transaction id) and admits a transaction to the mempool. A
+   * {@link PreparedTransaction} (from `prepareTransaction`) is not decoded again.
    *
    * @throws ChainRejectionError (`malformed`, `oversized`, `bad-signature`, `wrong-chain`) or a
    *   mempool `RejectionError`.
    */
-  submitTransaction(tx: Uint8Array | SignedTransaction): AddResult<PreparedTransaction>
+  submitTransaction(
+    tx: Uint8Array | SignedTransaction | PreparedTransaction,
+  ): AddResult<PreparedTransaction>
   /** A stored block with its certificate and receipts. */
   block(height: number): Promise<StoredBlock | undefined>
+  /**
+   * The block id the engine certifies: the header's id ({@link headerId}), after checking that
+   * the header commits to the rest of the block (transactions, evidence, parent certificate).
+   *
+   * @throws ChainRejectionError `malformed`/`oversized` for a payload that does not decode,
+   *   `state-mismatch` for a body its header does not commit to.
+   */
+  blockId(payload: Uint8Array): Uint8Array
+  /**
+   * The proposer a block records (`header.proposer`): the engine rotates round 0 of the next
+   * height to the validator after it.
+   *
+   * @throws ChainRejectionError as {@link ChainApplication.blockId}.
+   */
+  proposerOf(payload: Uint8Array): Uint8Array
   /** A finalized transaction by id (`transactionId`), or `undefined` when none was included. */
   transaction(id: Uint8Array): Promise<IncludedTransaction | undefined>
 }
@@ -215,6 +237,12 @@ interface Processed {
   txs: PreparedTransaction[]
   execution: BlockExecution
   update: PreparedStateUpdate & { readonly version: number }
+}
+
+interface VerifiedPayload {
+  block: Block
+  txs: PreparedTransaction[]
+  id: Uint8Array
 }
 
 const MAX_COST = 2n ** 62n
@@ -364,6 +392,40 @@ export async function createChainApplication(
     processedByBlockId.set(hexKey(blockId), processed)
   }
 
+  // Payloads whose body was checked against their header, by a hash of their bytes: the engine
+  // asks for a payload's id before it hands the same payload to validateProposal or finalize.
+  const verifiedPayloads = new Map<string, VerifiedPayload>()
+  function rememberVerified(payload: Uint8Array, verified: VerifiedPayload): void {
+    if (verifiedPayloads.size >= 8) {
+      verifiedPayloads.delete(verifiedPayloads.keys().next().value as string)
+    }
+    verifiedPayloads.set(hexKey(blockIdOf(payload)), verified)
+  }
+
+  /**
+   * Decodes a payload and checks that its header commits to its whole body; returns the block,
+   * its prepared transactions and its header id.
+   *
+   * @throws ChainRejectionError `malformed` or `oversized` for a block or transaction that does
+   *   not decode, `state-mismatch` for a body its header does not commit to.
+   */
+  function verifyPayload(payload: Uint8Array): VerifiedPayload {
+    const known = verifiedPayloads.get(hexKey(blockIdOf(payload)))
+    if (known !== undefined) return known
+    const block = decodeBlock(payload)
+    const txs = block.txs.map(prepareTransaction)
+    const mismatch = blockBodyMismatch(
+      block,
+      txs.map((tx) => tx.id),
+    )
+    if (mismatch !== undefined) {
+      throw new ChainRejectionError('state-mismatch', 'reject', `${mismatch} does not match`)
+    }
+    const verified = { block, txs, id: headerId(block.header) }
+    rememberVerified(payload, verified)
+    return verified
+  }
+
   const epochOf = (h: number) => Math.floor((h - 1) / parameters.epochLength)
 
   function inclusionLists(forHeight: number): InclusionList[] {
@@ -449,16 +511,17 @@ export async function createChainApplication(
   }
 
   /** Re-executes a block and checks every root; throws ChainRejectionError when it does not match. */
-  function processBlock(block: Block, context: ProposalContext | undefined): Processed {
+  function processBlock(
+    block: Block,
+    context: ProposalContext | undefined,
+    prepared?: PreparedTransaction[],
+  ): Processed {
     checkHeader(block.header, context)
     if (block.txs.length > parameters.maxBlockTxs) {
       throw new ChainRejectionError('too-many-transactions', 'reject', 'too many transactions')
     }
-    let bytes = 0
-    const txs = block.txs.map((txBytes) => {
-      bytes += txBytes.length
-      return prepareTransaction(txBytes)
-    })
+    const txs = prepared ?? block.txs.map((txBytes) => prepareTransaction(txBytes))
+    const bytes = txs.reduce((sum, tx) => sum + tx.bytes.length, 0)
     if (bytes > parameters.maxBlockBytes) {
       throw new ChainRejectionError('oversized', 'reject', 'block transactions too large')
     }
@@ -474,8 +537,11 @@ export async function createChainApplication(
       block.evidence,
       parentSigners,
     )
-    if (!equalBytes(header.evidenceRoot, evidenceRoot(block.evidence))) mismatch('evidenceRoot')
-    if (!equalBytes(header.txRoot, txRoot(txs.map((tx) => tx.id)))) mismatch('txRoot')
+    const bodyMismatch = blockBodyMismatch(
+      block,
+      txs.map((tx) => tx.id),
+    )
+    if (bodyMismatch !== undefined) mismatch(bodyMismatch)
     if (!equalBytes(header.receiptsRoot, receiptsRoot(execution.receipts))) mismatch('receiptsRoot')
     if (!equalBytes(header.validatorSetHash, validatorSetHash(execution.validatorSet))) {
       mismatch('validatorSetHash')
@@ -594,9 +660,12 @@ export async function createChainApplication(
     performance: (id) => readPerformance(current(), id),
 
     submitTransaction(input) {
-      const prepared = prepareTransaction(
-        input instanceof Uint8Array ? input : encodeTransaction(input),
-      )
+      const prepared =
+        input instanceof Uint8Array
+          ? prepareTransaction(input)
+          : 'bytes' in input
+            ? input
+            : prepareTransaction(encodeTransaction(input))
       if (prepared.tx.body.chainId !== chainId) {
         throw new ChainRejectionError('wrong-chain', 'reject', 'transaction for another chain')
       }
@@ -664,6 +733,14 @@ export async function createChainApplication(
       pendingEvidence.push(compact)
     },
 
+    blockId(payload) {
+      return verifyPayload(payload).id
+    },
+
+    proposerOf(payload) {
+      return verifyPayload(payload).block.header.proposer
+    },
+
     async buildProposal(context) {
       const forHeight = height + 1
       const evidence = pendingEvidence.slice(0, BLOCK_LIMITS.maxEvidence)
@@ -710,6 +787,7 @@ export async function createChainApplication(
             stateRoot: update.root,
             receiptsRoot: receiptsRoot(execution.receipts),
             evidenceRoot: evidenceRoot(evidence),
+            parentCertificateHash: certificateHash(parentCertificate),
             validatorSetHash: validatorSetHash(execution.validatorSet),
             nextValidatorSetHash: validatorSetHash(execution.nextValidatorSet),
           }
@@ -720,7 +798,9 @@ export async function createChainApplication(
             parentCertificate,
           }
           const payload = encodeBlock(block)
-          remember(blockIdOf(payload), { block, txs: included, execution, update })
+          const id = headerId(header)
+          remember(id, { block, txs: included, execution, update })
+          rememberVerified(payload, { block, txs: included, id })
           return payload
         } catch (error) {
           if (!isMetanodeError(error, 'ChainRejectionError')) throw error
@@ -751,8 +831,11 @@ export async function createChainApplication(
 
     async validateProposal(context, payload): Promise<ProposalVerdict> {
       try {
-        const block = decodeBlock(payload)
-        const processed = processBlock(block, context)
+        // the engine verified the body when it took the payload's id; a direct call checks it
+        // with the rest of the block, in execution order
+        const verified = verifiedPayloads.get(hexKey(blockIdOf(payload)))
+        const block = verified?.block ?? decodeBlock(payload)
+        const processed = processBlock(block, context, verified?.txs)
         const post = new StateOverlay(tree)
         for (const write of processed.update.writes) post.set(write.key, write.value)
         const inclusion = checkInclusion(
@@ -782,7 +865,7 @@ export async function createChainApplication(
         if (!inclusion.ok) {
           return { valid: false, code: 'censorship', reason: 'block ignores an inclusion list' }
         }
-        remember(blockIdOf(payload), processed)
+        remember(headerId(block.header), processed)
         return { valid: true }
       } catch (error) {
         if (error instanceof ChainRejectionError) {
@@ -794,9 +877,10 @@ export async function createChainApplication(
 
     async finalize(finalized: FinalizedBlock) {
       if (finalized.height <= height) return
+      const verified = verifyPayload(finalized.payload)
       const processed =
-        processedByBlockId.get(hexKey(blockIdOf(finalized.payload))) ??
-        processBlock(decodeBlock(finalized.payload), undefined)
+        processedByBlockId.get(hexKey(verified.id)) ??
+        processBlock(verified.block, undefined, verified.txs)
       // A proposal checked before an earlier block was applied is stale: execute it again.
       const fresh =
         processed.update.version === tree.version && processed.block.header.height === height + 1

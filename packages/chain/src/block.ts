@@ -1,18 +1,25 @@
 /**
- * Blocks: a header committing to the transactions, the state after them, their receipts and the
- * validator sets, and a body of encoded signed transactions. The block's encoding is the payload
- * the consensus engine orders.
+ * Blocks: a header committing to the transactions, the evidence, the parent's certificate, the
+ * state after them, their receipts and the validator sets, and a body of encoded signed
+ * transactions, evidence and that certificate. The block's encoding is the payload the consensus
+ * engine orders; the id it certifies is the header's ({@link headerId}), which commits to every
+ * other part of the block through `txRoot`, `evidenceRoot` and `parentCertificateHash`.
  */
 
 import type { CommitCertificate } from '@metanode/core'
 import { decodeAs, encode, shape } from '@metanode/core'
 import { domainHash } from '@metanode/crypto/hash'
 import { merkleRoot } from '@metanode/crypto/merkle'
+import { equalBytes } from './bytes.js'
 import { ChainRejectionError } from './errors.js'
 import { encodeSlashingEvidence, type SlashingEvidence, SlashingEvidenceShape } from './evidence.js'
+import { decodeTransaction, transactionId } from './transaction.js'
 
 /** The domain tag of header ids. */
 export const HEADER_TAG = 'metanode/chain/header/v1'
+
+/** The domain tag of {@link certificateHash}. */
+export const CERTIFICATE_TAG = 'metanode/chain/certificate/v1'
 
 /** Limits of blocks. */
 export const BLOCK_LIMITS = {
@@ -44,6 +51,8 @@ export interface BlockHeader {
   receiptsRoot: Uint8Array
   /** Merkle root of the encoded slashing evidence, in block order. */
   evidenceRoot: Uint8Array
+  /** {@link certificateHash} of the block's parent certificate (of `null` at height 1). */
+  parentCertificateHash: Uint8Array
   /** Hash (ibft `validatorSetHash`) of the set that decides this height. */
   validatorSetHash: Uint8Array
   /** Hash of the set that decides the next height: how light clients follow set changes. */
@@ -91,6 +100,7 @@ export const BlockHeaderShape = shape.object({
   stateRoot: hash32,
   receiptsRoot: hash32,
   evidenceRoot: hash32,
+  parentCertificateHash: hash32,
   validatorSetHash: hash32,
   nextValidatorSetHash: hash32,
 })
@@ -118,7 +128,10 @@ const ReceiptShape = shape.object({
   code: shape.optional(shape.string({ max: 64 })),
 })
 
-/** The id of a header: `domainHash(HEADER_TAG, encode(header))`. */
+/**
+ * The id of a header: `domainHash(HEADER_TAG, encode(header))`. It is the block id the consensus
+ * engine certifies (the application's `blockId`), so a commit certificate proves a header alone.
+ */
 export function headerId(header: BlockHeader): Uint8Array {
   return domainHash(HEADER_TAG, encode(header))
 }
@@ -173,4 +186,61 @@ export function receiptsRoot(receipts: readonly Receipt[]): Uint8Array {
 /** Merkle root of encoded slashing evidence, in block order. */
 export function evidenceRoot(evidence: readonly SlashingEvidence[]): Uint8Array {
   return merkleRoot(evidence.map(encodeSlashingEvidence))
+}
+
+/**
+ * The hash a header commits to its block's parent certificate with:
+ * `domainHash(CERTIFICATE_TAG, encode(certificate))`, over exactly the five certificate fields
+ * (`null`, at height 1, is hashed too).
+ */
+export function certificateHash(certificate: CommitCertificate | null): Uint8Array {
+  return domainHash(
+    CERTIFICATE_TAG,
+    encode(
+      certificate === null
+        ? null
+        : {
+            height: certificate.height,
+            round: certificate.round,
+            blockId: certificate.blockId,
+            signers: certificate.signers,
+            signature: certificate.signature,
+          },
+    ),
+  )
+}
+
+/** A part of a block's body that its header does not commit to. */
+export type BlockBodyMismatch = 'txRoot' | 'evidenceRoot' | 'parentCertificateHash'
+
+/**
+ * The first part of `block`'s body (given its transaction ids, in block order) that does not
+ * match its header, or `undefined` when the header commits to the whole body.
+ */
+export function blockBodyMismatch(
+  block: Block,
+  txIds: readonly Uint8Array[],
+): BlockBodyMismatch | undefined {
+  const { header } = block
+  if (!equalBytes(header.txRoot, txRoot(txIds))) return 'txRoot'
+  if (!equalBytes(header.evidenceRoot, evidenceRoot(block.evidence))) return 'evidenceRoot'
+  if (!equalBytes(header.parentCertificateHash, certificateHash(block.parentCertificate))) {
+    return 'parentCertificateHash'
+  }
+  return undefined
+}
+
+/**
+ * Whether `block`'s body is the one its header commits to: its transactions match `txRoot`, its
+ * evidence `evidenceRoot` and its parent certificate `parentCertificateHash`. A verified header
+ * ({@link headerId} certified) and a body that passes this are a verified block. Returns `false`
+ * for a mismatch or an undecodable transaction; never throws for a well-typed block.
+ */
+export function verifyBlockBody(block: Block): boolean {
+  try {
+    const ids = block.txs.map((bytes) => transactionId(decodeTransaction(bytes)))
+    return blockBodyMismatch(block, ids) === undefined
+  } catch {
+    return false
+  }
 }

@@ -29,6 +29,7 @@ export type ChainRejectionCode =
   | 'invalid-evidence'
   | 'bad-parent-certificate'
   | 'too-many-delegators'
+  | 'too-many-candidates'
   | 'not-jailed'
   | 'still-active'
 

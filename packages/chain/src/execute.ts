@@ -345,6 +345,9 @@ function applyAction(
     }
     case 'register-validator': {
       if (readValidator(state, sender) !== undefined) throw new ActionFailure('already-registered')
+      if (readValidatorIds(state).length >= parameters.maxCandidates) {
+        throw new ActionFailure('too-many-candidates')
+      }
       const account = state.account(sender)
       if (account.balance < action.stake) throw new ActionFailure('insufficient-balance')
       if (account.stake + action.stake < parameters.minValidatorStake) {

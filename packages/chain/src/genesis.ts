@@ -19,6 +19,12 @@ export interface ChainParameters {
   epochLength: number
   /** Most validators in the active set. */
   maxValidators: number
+  /**
+   * Most registered validators (active, queued or jailed): registering beyond it fails with
+   * `too-many-candidates`, so the registry every epoch boundary sorts stays bounded. At least
+   * `maxValidators` and the number of genesis validators.
+   */
+  maxCandidates: number
   /** Smallest stake of a registered validator. */
   minValidatorStake: bigint
   /** Price per unit of cost every transaction pays at least; the whole fee goes to the proposer. */
@@ -79,6 +85,7 @@ export interface Genesis {
 export const DEFAULT_CHAIN_PARAMETERS: Readonly<ChainParameters> = Object.freeze({
   epochLength: 100,
   maxValidators: 100,
+  maxCandidates: 10_000,
   minValidatorStake: 1_000n,
   baseFee: 1n,
   maxBlockTxs: 5_000,
@@ -149,6 +156,7 @@ function parameters(value: unknown): ChainParameters {
   return {
     epochLength: pick('epochLength', (v, f) => integer(v, f, 1, 1_000_000), d.epochLength),
     maxValidators: pick('maxValidators', (v, f) => integer(v, f, 1, 1024), d.maxValidators),
+    maxCandidates: pick('maxCandidates', (v, f) => integer(v, f, 1, 100_000), d.maxCandidates),
     minValidatorStake: pick('minValidatorStake', (v, f) => amount(v, f, 1n), d.minValidatorStake),
     baseFee: pick('baseFee', (v, f) => amount(v, f, 0n), d.baseFee),
     maxBlockTxs: pick('maxBlockTxs', (v, f) => integer(v, f, 1, 10_000), d.maxBlockTxs),
@@ -196,6 +204,9 @@ export function parseGenesis(input: unknown): Genesis {
   const chainId = string(top.chainId, 'chainId', 1, TRANSACTION_LIMITS.maxChainIdLength)
   const genesisTime = integer(top.genesisTime ?? 0, 'genesisTime', 0, Number.MAX_SAFE_INTEGER)
   const params = parameters(top.parameters)
+  if (params.maxCandidates < params.maxValidators) {
+    fail('parameters.maxCandidates', 'must be at least maxValidators')
+  }
   if (!Array.isArray(top.accounts)) fail('accounts', 'must be an array')
   const seen = new Set<string>()
   let supply = 0n
@@ -214,6 +225,9 @@ export function parseGenesis(input: unknown): Genesis {
   })
   if (!Array.isArray(top.validators)) fail('validators', 'must be an array')
   if (top.validators.length === 0) fail('validators', 'must not be empty')
+  if (top.validators.length > params.maxCandidates) {
+    fail('validators', `more than parameters.maxCandidates (${params.maxCandidates})`)
+  }
   const validatorIds = new Set<string>()
   const validators = top.validators.map((entry, index): GenesisValidator => {
     const field = `validators[${index}]`

@@ -32,7 +32,9 @@ export {
   type Block,
   type BlockHeader,
   BlockHeaderShape,
+  CERTIFICATE_TAG,
   CommitCertificateShape,
+  certificateHash,
   decodeBlock,
   decodeReceipts,
   encodeBlock,
@@ -44,6 +46,7 @@ export {
   type Receipt,
   receiptsRoot,
   txRoot,
+  verifyBlockBody,
 } from './block.js'
 export {
   delegationKey,

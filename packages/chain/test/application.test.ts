@@ -59,6 +59,42 @@ describe('chain application', () => {
     expect((await app.block(2))?.block.header.parentId).toBeDefined()
   })
 
+  it('finds finalized transactions by id and counts them across a restart', async () => {
+    const genesis = makeGenesis()
+    const { app, store } = await newChain(genesis)
+    const first = prepareSignedTransaction(
+      tx(alice, 0, { kind: 'transfer', to: bob.publicKey, amount: 100n }),
+    )
+    app.submitTransaction(first.bytes)
+    await produceBlock(app)
+    const second = prepareSignedTransaction(
+      tx(alice, 1, { kind: 'transfer', to: carol.publicKey, amount: 7n }),
+    )
+    const third = prepareSignedTransaction(tx(bob, 0, { kind: 'stake', amount: 5n }))
+    app.submitTransaction(second.bytes)
+    app.submitTransaction(third) // prepared: not decoded again
+    expect(await app.transaction(second.id)).toBeUndefined()
+    await produceBlock(app)
+    expect(app.transactionCount).toBe(3)
+    const found = await app.transaction(first.id)
+    expect(found?.height).toBe(1)
+    expect(found?.index).toBe(0)
+    expect(found?.receipt.status).toBe('success')
+    expect(found?.transaction.body.nonce).toBe(0)
+    const later = await app.transaction(second.id)
+    expect(later?.height).toBe(2)
+    expect(later?.transaction.body.action).toEqual({
+      kind: 'transfer',
+      to: carol.publicKey,
+      amount: 7n,
+    })
+    expect(await app.transaction(new Uint8Array(36))).toBeUndefined()
+    await expect(app.transaction(new Uint8Array(0))).rejects.toThrow(RangeError)
+    const resumed = await createChainApplication({ genesis, store })
+    expect(resumed.transactionCount).toBe(3)
+    expect((await resumed.transaction(third.id))?.height).toBe(2)
+  })
+
   it('refuses transactions with a bad signature or for another chain at submission', async () => {
     const { app } = await newChain(makeGenesis())
     const good = tx(alice, 0, { kind: 'transfer', to: bob.publicKey, amount: 1n })
@@ -92,6 +128,13 @@ describe('chain application', () => {
       'state-mismatch',
     )
     expect(await verdictOf((b) => (b.header.nextValidatorSetHash = new Uint8Array(32)))).toBe(
+      'state-mismatch',
+    )
+    // the header commits to the whole body: evidence and parent certificate too
+    expect(await verdictOf((b) => (b.header.evidenceRoot = new Uint8Array(32)))).toBe(
+      'state-mismatch',
+    )
+    expect(await verdictOf((b) => (b.header.parentCertificateHash = new Uint8Array(32)))).toBe(
       'state-mismatch',
     )
     expect(await verdictOf((b) => (b.header.parentId = new Uint8Array(32)))).toBe('bad-header')

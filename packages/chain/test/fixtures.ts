@@ -4,11 +4,13 @@ import { MemoryStore } from '@metanode/core'
 import { bls } from '@metanode/crypto/bls'
 import { bytesToHex } from '@metanode/crypto/bytes'
 import { ed25519 } from '@metanode/crypto/ed25519'
-import { blockIdOf, buildCommitCertificate, commitSealBytes, realScheme } from '@metanode/ibft'
+import { buildCommitCertificate, commitSealBytes, realScheme } from '@metanode/ibft'
 import {
   type ChainApplication,
   createChainApplication,
+  decodeBlock,
   type Genesis,
+  headerId,
   parseGenesis,
   type SignedTransaction,
   signTransaction,
@@ -57,6 +59,7 @@ export interface GenesisOptions {
   balance?: bigint
   epochLength?: number
   maxValidators?: number
+  maxCandidates?: number
   minValidatorStake?: bigint
   stake?: bigint
   unbondingHeights?: number
@@ -83,6 +86,7 @@ export function genesisJson(options: GenesisOptions = {}): Record<string, unknow
     parameters: {
       epochLength: options.epochLength ?? 100,
       maxValidators: options.maxValidators ?? 10,
+      ...(options.maxCandidates === undefined ? {} : { maxCandidates: options.maxCandidates }),
       minValidatorStake: String(options.minValidatorStake ?? 1_000n),
       baseFee: '1',
       maxBlockTxs: 1_000,
@@ -129,14 +133,14 @@ export function registerTestValidators(validators: TestValidator[]): void {
   for (const validator of validators) validatorsById.set(bytesToHex(validator.publicKey), validator)
 }
 
-/** A real BLS certificate by every member of `set` whose keys the tests know. */
+/** A real BLS certificate of the block's header id by every member of `set` whose keys the tests know. */
 export function certify(
   set: ValidatorSet,
   height: number,
   payload: Uint8Array,
   chainId = CHAIN_ID,
 ): CommitCertificate {
-  const blockId = blockIdOf(payload)
+  const blockId = headerId(decodeBlock(payload).header)
   const message = commitSealBytes(chainId, height, 0, blockId)
   const seals = set.validators.flatMap((validator, index) => {
     const keys = validatorsById.get(bytesToHex(validator.id))

@@ -68,7 +68,7 @@ export async function runExample(): Promise<{ bobBalance: bigint; lightClientHei
     await transport.stop()
   }
 
-  // A light client trusting block 1 verifies blocks 2 and 3 with one aggregate BLS check each.
+  // A light client trusting block 1 verifies headers 2 and 3 with one aggregate BLS check each.
   const [one, two, three] = await Promise.all([first.block(1), first.block(2), first.block(3)])
   if (one === undefined || two === undefined || three === undefined)
     throw new Error('missing block')
@@ -76,7 +76,7 @@ export async function runExample(): Promise<{ bobBalance: bigint; lightClientHei
     trustedHeader: one.block.header,
     trustedNextValidatorSet: await first.validatorSet(2),
   })
-  client.update(two.block, two.certificate)
-  client.update(three.block, three.certificate)
+  client.update(two.block.header, two.certificate)
+  client.update(three.block.header, three.certificate)
   return { bobBalance: first.account(bob.publicKey).balance, lightClientHeight: client.height }
 }

@@ -5,6 +5,7 @@ import {
   type ChainApplication,
   decodeBlock,
   encodeBlock,
+  prepareSignedTransaction,
   toSlashingEvidence,
   verifySlashingEvidence,
 } from '../src/index.js'
@@ -327,5 +328,59 @@ describe('unbonding', () => {
     await produceBlock(app) // height 5: released
     expect(app.account(alice.publicKey).balance - aliceAfterUnstake).toBe(9_000n)
     expect(app.account(bob.publicKey).balance - bobAfterUnstake).toBe(10_000n)
+  })
+})
+
+describe('candidate cap', () => {
+  const register = (seed: number) => {
+    const keys = validatorKeys(seed)
+    return tx({ publicKey: keys.publicKey, secretKey: keys.secretKey }, 0, {
+      kind: 'register-validator',
+      blsPublicKey: keys.blsPublicKey,
+      proofOfPossession: keys.proofOfPossession,
+      stake: 5_000n,
+      commissionBps: 100,
+      metadata: { moniker: `candidate-${seed}`, website: '', details: '' },
+    })
+  }
+
+  it('fails registrations beyond maxCandidates with a typed receipt, charging the fee', async () => {
+    const genesis = makeGenesis({ validators: 4, maxValidators: 4, maxCandidates: 5 })
+    expect(genesis.parameters.maxCandidates).toBe(5)
+    const { app } = await newChain(genesis)
+    // fund the candidates from a user account
+    const funder = userKeys(1)
+    for (const [nonce, seed] of [30, 31].entries()) {
+      app.submitTransaction(
+        tx(funder, nonce, {
+          kind: 'transfer',
+          to: validatorKeys(seed).publicKey,
+          amount: 1_000_000n,
+        }),
+      )
+    }
+    await produceBlock(app)
+    const first = prepareSignedTransaction(register(30))
+    app.submitTransaction(first.bytes)
+    await produceBlock(app)
+    expect((await app.transaction(first.id))?.receipt.status).toBe('success')
+    const second = prepareSignedTransaction(register(31))
+    app.submitTransaction(second.bytes)
+    await produceBlock(app)
+    const included = await app.transaction(second.id)
+    expect(included?.receipt).toMatchObject({ status: 'failed', code: 'too-many-candidates' })
+    expect(included?.receipt.fee).toBeGreaterThan(0n)
+    expect(app.account(validatorKeys(31).publicKey).stake).toBe(0n)
+    expect(app.account(validatorKeys(30).publicKey).stake).toBe(5_000n)
+  })
+
+  it('is a genesis parameter of at least maxValidators and the genesis validators', async () => {
+    expect(makeGenesis().parameters.maxCandidates).toBe(10_000)
+    expect(() => makeGenesis({ maxValidators: 4, maxCandidates: 3 })).toThrow(
+      expect.objectContaining({ name: 'GenesisError' }),
+    )
+    expect(() => makeGenesis({ validators: 4, maxValidators: 2, maxCandidates: 3 })).toThrow(
+      expect.objectContaining({ name: 'GenesisError', details: { field: 'validators' } }),
+    )
   })
 })

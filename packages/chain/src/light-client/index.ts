@@ -1,11 +1,13 @@
 /**
- * `@metanode/chain/light-client`: verifies blocks of a Metanode chain with one aggregate BLS
- * check per block, and follows the validator set across epochs. No Node-only imports: it runs
+ * `@metanode/chain/light-client`: verifies headers of a Metanode chain with one aggregate BLS
+ * check per header, and follows the validator set across epochs. No Node-only imports: it runs
  * in browsers and is the base of bridges.
  *
- * The consensus engine certifies `blockIdOf(payload)`, the hash of the whole encoded block, so a
- * header is verified together with the rest of its block ({@link LightBlock}); the transactions
- * and evidence are also checked against the header's `txRoot` and `evidenceRoot`.
+ * The consensus engine certifies the header's id (the chain application's `blockId` is
+ * `headerId(header)`), and the header commits to the rest of its block: the transactions
+ * (`txRoot`), the slashing evidence (`evidenceRoot`) and the parent's commit certificate
+ * (`parentCertificateHash`). So the client needs headers only; a body obtained elsewhere is
+ * checked against its (verified) header with {@link verifyBlockBody}.
  *
  * Validator-set changes: every header commits to the set that decides it (`validatorSetHash`)
  * and to the set that decides the next height (`nextValidatorSetHash`). The client trusts a
@@ -15,11 +17,12 @@
  *
  * @example
  * ```ts
- * import { LightClient } from '@metanode/chain/light-client'
+ * import { LightClient, verifyBlockBody } from '@metanode/chain/light-client'
  *
  * const client = new LightClient({ trustedHeader, trustedNextValidatorSet })
- * client.update(block, certificate, nextValidatorSet) // throws LightClientError when forged
- * client.height // the block's height
+ * client.update(header, certificate, nextValidatorSet) // throws LightClientError when forged
+ * client.height // the header's height
+ * verifyBlockBody(block) // block.header is client.header: are these its transactions?
  * ```
  *
  * @module
@@ -27,31 +30,17 @@
 import type { CommitCertificate, ValidatorSet } from '@metanode/core'
 import { MetanodeError } from '@metanode/core'
 import {
-  blockIdOf,
   realScheme,
   type SignatureScheme,
   validatorSetHash,
   verifyCommitCertificate,
 } from '@metanode/ibft'
-import {
-  type Block,
-  type BlockHeader,
-  encodeBlock,
-  evidenceRoot,
-  headerId,
-  txRoot,
-} from '../block.js'
+import { type BlockHeader, headerId } from '../block.js'
 import { equalBytes } from '../bytes.js'
-import { decodeTransaction, transactionId } from '../transaction.js'
 
 export type { Block, BlockHeader } from '../block.js'
+export { certificateHash, verifyBlockBody } from '../block.js'
 export type { SignedVote, SlashingEvidence } from '../evidence.js'
-
-/**
- * What the client verifies: the whole block (header, transactions, evidence, parent
- * certificate), because the commit certificate covers the hash of its encoding.
- */
-export type LightBlock = Block
 
 /** Options of {@link verifyHeader} and {@link LightClient}. */
 export interface LightClientOptions {
@@ -66,7 +55,6 @@ export type LightClientFailure =
   | 'wrong-validator-set'
   | 'bad-certificate'
   | 'wrong-parent'
-  | 'bad-tx-root'
   | 'next-set-required'
   | 'next-set-mismatch'
 
@@ -82,52 +70,40 @@ export class LightClientError extends MetanodeError {
   }
 }
 
-function txRootMatches(block: LightBlock): boolean {
-  try {
-    const ids = block.txs.map((bytes) => transactionId(decodeTransaction(bytes)))
-    return (
-      equalBytes(txRoot(ids), block.header.txRoot) &&
-      equalBytes(evidenceRoot(block.evidence), block.header.evidenceRoot)
-    )
-  } catch {
-    return false
-  }
-}
-
 function failure(
-  block: LightBlock,
+  header: BlockHeader,
   certificate: CommitCertificate,
   set: ValidatorSet,
   scheme: SignatureScheme,
 ): LightClientFailure | undefined {
-  const { header } = block
-  if (!equalBytes(header.validatorSetHash, validatorSetHash(set))) return 'wrong-validator-set'
-  if (certificate.height !== header.height) return 'bad-certificate'
-  if (!txRootMatches(block)) return 'bad-tx-root'
-  let blockId: Uint8Array
+  let id: Uint8Array
   try {
-    blockId = blockIdOf(encodeBlock(block))
+    if (!equalBytes(header.validatorSetHash, validatorSetHash(set))) return 'wrong-validator-set'
+    if (certificate.height !== header.height) return 'bad-certificate'
+    id = headerId(header)
   } catch {
+    // a header or set that does not encode is not one a quorum certified
     return 'bad-certificate'
   }
-  return verifyCommitCertificate(certificate, blockId, set, header.chainId, scheme)
+  return verifyCommitCertificate(certificate, id, set, header.chainId, scheme)
     ? undefined
     : 'bad-certificate'
 }
 
 /**
- * Whether `certificate` proves that `trustedValidatorSet` decided `block`: the header names that
- * set, the transactions match `txRoot`, and one aggregate BLS check over the signers passes.
- * Returns `false` for anything forged or mismatched; never throws for well-typed input.
+ * Whether `certificate` proves that `trustedValidatorSet` decided `header`: the header names that
+ * set, and one aggregate BLS check over the signers passes for the header's id. Only the header
+ * is needed; check a body against it with {@link verifyBlockBody}. Returns `false` for anything
+ * forged or mismatched; never throws for well-typed input.
  */
 export function verifyHeader(
-  block: LightBlock,
+  header: BlockHeader,
   certificate: CommitCertificate,
   trustedValidatorSet: ValidatorSet,
   options: LightClientOptions = {},
 ): boolean {
   return (
-    failure(block, certificate, trustedValidatorSet, options.scheme ?? realScheme) === undefined
+    failure(header, certificate, trustedValidatorSet, options.scheme ?? realScheme) === undefined
   )
 }
 
@@ -213,13 +189,16 @@ export class LightClient {
   }
 
   /**
-   * Verifies `block` with `certificate` and adopts it. When the header announces a next set
+   * Verifies `header` with `certificate` and adopts it. When the header announces a next set
    * different from the current one, `nextValidatorSet` must be given and match it.
    *
    * @throws LightClientError with the reason; the client's state is unchanged then.
    */
-  update(block: LightBlock, certificate: CommitCertificate, nextValidatorSet?: ValidatorSet): void {
-    const { header } = block
+  update(
+    header: BlockHeader,
+    certificate: CommitCertificate,
+    nextValidatorSet?: ValidatorSet,
+  ): void {
     if (header.chainId !== this.#chainId) {
       throw new LightClientError('wrong-chain', 'another chain')
     }
@@ -229,7 +208,7 @@ export class LightClient {
     if (header.height === this.#height + 1 && !equalBytes(header.parentId, this.#headerId)) {
       throw new LightClientError('wrong-parent', 'header does not follow the trusted one')
     }
-    const reason = failure(block, certificate, this.#nextSet, this.#scheme)
+    const reason = failure(header, certificate, this.#nextSet, this.#scheme)
     if (reason !== undefined) throw new LightClientError(reason, `cannot verify header: ${reason}`)
     let next = this.#nextSet
     if (!equalBytes(header.nextValidatorSetHash, header.validatorSetHash)) {
