@@ -53,6 +53,7 @@ import {
   txRoot,
 } from './block.js'
 import { equalBytes, hexKey, u64be, utf8, withPrefix } from './bytes.js'
+import { totalDelegated } from './delegation.js'
 import { ChainRejectionError, GenesisError, ReplayMismatchError } from './errors.js'
 import {
   type EvidenceSlot,
@@ -76,10 +77,17 @@ import {
   type PreparedTransaction,
   prepareTransaction,
   type SignedTransaction,
+  transactionIdOfBytes,
   transactionValue,
   verifyTransactionSignature,
 } from './transaction.js'
-import { inclusionListKey, readActiveSet, readValidator } from './validators.js'
+import {
+  inclusionListKey,
+  readActiveSet,
+  readValidator,
+  readValidatorIds,
+  type ValidatorRecord,
+} from './validators.js'
 
 /** Store key prefixes of the chain (all under `chain/`). */
 export const CHAIN_STORE_KEYS = {
@@ -146,6 +154,20 @@ export interface IncludedTransaction {
   receipt: Receipt
 }
 
+/** A registered validator with its standing after the last applied block. */
+export interface RegisteredValidator extends ValidatorRecord {
+  /** The validator id (its Ed25519 public key). */
+  id: Uint8Array
+  /** Its own bonded stake. */
+  stake: bigint
+  /** Own plus delegated stake. */
+  votingPower: bigint
+  /** In the set that decides the next height. */
+  active: boolean
+  /** Commits signed and proposals made in the current epoch. */
+  performance: ValidatorPerformance
+}
+
 /** The chain application. */
 export interface ChainApplication extends Application {
   /** The chain id. */
@@ -178,6 +200,8 @@ export interface ChainApplication extends Application {
   submitTransaction(
     tx: Uint8Array | SignedTransaction | PreparedTransaction,
   ): AddResult<PreparedTransaction>
+  /** Every registered validator (active, candidate or jailed), in id order. */
+  validators(): RegisteredValidator[]
   /** A stored block with its certificate and receipts. */
   block(height: number): Promise<StoredBlock | undefined>
   /**
@@ -520,7 +544,12 @@ export async function createChainApplication(
     if (block.txs.length > parameters.maxBlockTxs) {
       throw new ChainRejectionError('too-many-transactions', 'reject', 'too many transactions')
     }
-    const txs = prepared ?? block.txs.map((txBytes) => prepareTransaction(txBytes))
+    // Pooled transactions were decoded at admission: only their id (one hash) is computed again.
+    const txs =
+      prepared ??
+      block.txs.map(
+        (txBytes) => mempool.get(transactionIdOfBytes(txBytes)) ?? prepareTransaction(txBytes),
+      )
     const bytes = txs.reduce((sum, tx) => sum + tx.bytes.length, 0)
     if (bytes > parameters.maxBlockBytes) {
       throw new ChainRejectionError('oversized', 'reject', 'block transactions too large')
@@ -694,6 +723,26 @@ export async function createChainApplication(
         certificate: decodeAs(certificateBytes, CertificateShape),
         receipts: decodeReceipts(receiptBytes),
       }
+    },
+
+    validators() {
+      const state = current()
+      const active = new Set(readActiveSet(state).validators.map((v) => hexKey(v.id)))
+      return readValidatorIds(state).flatMap((id) => {
+        const record = readValidator(state, id)
+        if (record === undefined) return []
+        const stake = state.account(id).stake
+        return [
+          {
+            ...record,
+            id,
+            stake,
+            votingPower: stake + totalDelegated(state, id),
+            active: active.has(hexKey(id)),
+            performance: readPerformance(state, id),
+          },
+        ]
+      })
     },
 
     async transaction(id) {

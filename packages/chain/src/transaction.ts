@@ -340,8 +340,16 @@ export interface PreparedTransaction {
 export function prepareTransaction(bytes: Uint8Array): PreparedTransaction {
   const tx = decodeTransaction(bytes)
   // Decoding accepts only the canonical encoding, so `bytes` is what transactionId would encode.
-  const id = cidForBytes(bytes, 'dag-cbor').bytes
-  return { tx, bytes, id, cost: transactionCost(tx, bytes.length) }
+  return { tx, bytes, id: transactionIdOfBytes(bytes), cost: transactionCost(tx, bytes.length) }
+}
+
+/**
+ * The id of an encoded signed transaction without decoding it. Equal to
+ * `transactionId(decodeTransaction(bytes))` for every encoding that decodes (only canonical
+ * encodings do); for other bytes it names no transaction.
+ */
+export function transactionIdOfBytes(bytes: Uint8Array): Uint8Array {
+  return cidForBytes(bytes, 'dag-cbor').bytes
 }
 
 /** Prepares an in-memory signed transaction (encodes it once). */

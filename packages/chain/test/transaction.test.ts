@@ -7,6 +7,7 @@ import {
   prepareSignedTransaction,
   prepareTransaction,
   transactionId,
+  transactionIdOfBytes,
   transactionSigningBytes,
   verifyTransactionSignature,
 } from '../src/index.js'
@@ -37,6 +38,7 @@ describe('transactions', () => {
           expect(verifyTransactionSignature(decoded)).toBe(true)
           expect(transactionId(decoded)).toEqual(transactionId(signed))
           expect(prepareTransaction(encodeTransaction(signed)).id).toEqual(transactionId(signed))
+          expect(transactionIdOfBytes(encodeTransaction(signed))).toEqual(transactionId(signed))
         },
       ),
       { numRuns: 25 },

@@ -1,4 +1,5 @@
 import type { EquivocationEvidence, ProposalContext } from '@metanode/core'
+import { equalBytes } from '@metanode/crypto/bytes'
 import { encodeMessage, realScheme, signBody } from '@metanode/ibft'
 import { describe, expect, it } from 'vitest'
 import {
@@ -372,6 +373,14 @@ describe('candidate cap', () => {
     expect(included?.receipt.fee).toBeGreaterThan(0n)
     expect(app.account(validatorKeys(31).publicKey).stake).toBe(0n)
     expect(app.account(validatorKeys(30).publicKey).stake).toBe(5_000n)
+    // the registry lists the four active validators and the candidate, not the refused one
+    const listed = app.validators()
+    expect(listed).toHaveLength(5)
+    const candidate = listed.find((v) => equalBytes(v.id, validatorKeys(30).publicKey))
+    expect(candidate).toMatchObject({ active: false, jailed: false, stake: 5_000n })
+    expect(candidate?.votingPower).toBe(5_000n)
+    expect(listed.filter((v) => v.active)).toHaveLength(4)
+    expect(listed.some((v) => equalBytes(v.id, validatorKeys(31).publicKey))).toBe(false)
   })
 
   it('is a genesis parameter of at least maxValidators and the genesis validators', async () => {
