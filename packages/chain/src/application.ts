@@ -58,6 +58,7 @@ import { ChainRejectionError, GenesisError, ReplayMismatchError } from './errors
 import {
   type EvidenceSlot,
   evidenceKey,
+  isEvidenceExpired,
   type SlashingEvidence,
   toSlashingEvidence,
   verifySlashingEvidence,
@@ -658,10 +659,14 @@ export async function createChainApplication(
     mempool.onFinalized({ txIds: processed.txs.map((tx) => tx.id), seed: certificate.blockId })
   }
 
-  /** Whether evidence would slash now: valid, of a registered validator, not yet counted. */
+  /**
+   * Whether evidence would slash in the next block: valid, not expired at the next height, of a
+   * registered unjailed validator, not yet counted.
+   */
   function evidenceUsable(evidence: SlashingEvidence): boolean {
     const slot = verifySlashingEvidence(evidence, chainId, scheme)
     if (slot === undefined) return false
+    if (isEvidenceExpired(slot.height, height + 1, parameters.evidenceMaxAgeHeights)) return false
     const state = current()
     const record = readValidator(state, evidence.validator)
     if (record === undefined || record.jailed) return false

@@ -27,10 +27,12 @@ export type ChainRejectionCode =
   | 'duplicate-transaction'
   | 'censorship'
   | 'invalid-evidence'
+  | 'evidence-expired'
   | 'bad-parent-certificate'
   | 'too-many-delegators'
   | 'too-many-candidates'
   | 'not-jailed'
+  | 'jail-time-not-served'
   | 'still-active'
 
 /** A transaction or block the chain refuses, with a typed code. */

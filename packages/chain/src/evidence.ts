@@ -4,7 +4,7 @@
  * payload), so a proposer cannot escape slashing by equivocating with large blocks.
  */
 import type { EquivocationEvidence } from '@metanode/core'
-import { encode, shape } from '@metanode/core'
+import { decode, encode, shape } from '@metanode/core'
 import {
   decodeBody,
   decodeMessage,
@@ -14,7 +14,7 @@ import {
   signingBytes,
 } from '@metanode/ibft'
 import { equalBytes, u64be, utf8 } from './bytes.js'
-import { STATE_PREFIX } from './state.js'
+import { STATE_PREFIX, type StateOverlay } from './state.js'
 
 /** One signed consensus message body. */
 export interface SignedVote {
@@ -113,6 +113,64 @@ export function evidenceKey(validator: Uint8Array, slot: EvidenceSlot): Uint8Arr
   new DataView(key.buffer).setUint32(9 + validator.length, slot.round)
   key.set(kind, 13 + validator.length)
   return key
+}
+
+/**
+ * Whether evidence of an offence at `offenceHeight` is too old for a block at `height`: older
+ * than `height − evidenceMaxAgeHeights` (evidence exactly `evidenceMaxAgeHeights` old still
+ * counts). Expiry keeps the memory of counted slots bounded: a slot that can no longer be
+ * reported need not be remembered to be refused a second time.
+ */
+export function isEvidenceExpired(
+  offenceHeight: number,
+  height: number,
+  evidenceMaxAgeHeights: number,
+): boolean {
+  return offenceHeight < height - evidenceMaxAgeHeights
+}
+
+function evidenceByHeightKey(offenceHeight: number): Uint8Array {
+  const key = new Uint8Array(9)
+  key[0] = STATE_PREFIX.evidenceByHeight
+  key.set(u64be(offenceHeight), 1)
+  return key
+}
+
+/**
+ * Marks `slot`'s evidence against `validator` as counted, and files the mark under the slot's
+ * height so {@link forgetExpiredEvidence} finds it without scanning the state.
+ */
+export function markEvidenceCounted(
+  state: StateOverlay,
+  validator: Uint8Array,
+  slot: EvidenceSlot,
+): void {
+  const key = evidenceKey(validator, slot)
+  state.set(key, Uint8Array.of(1))
+  const indexKey = evidenceByHeightKey(slot.height)
+  const bytes = state.get(indexKey)
+  const keys = bytes === undefined ? [] : (decode(bytes) as Uint8Array[])
+  keys.push(key)
+  state.set(indexKey, encode(keys))
+}
+
+/**
+ * Drops the counted marks of the offence height that expires at `height` (the first height
+ * whose blocks refuse its evidence as too old). Called for every height, it leaves no mark of an
+ * offence older than the evidence window in state.
+ */
+export function forgetExpiredEvidence(
+  state: StateOverlay,
+  height: number,
+  evidenceMaxAgeHeights: number,
+): void {
+  const expiredHeight = height - evidenceMaxAgeHeights - 1
+  if (expiredHeight < 0) return
+  const indexKey = evidenceByHeightKey(expiredHeight)
+  const bytes = state.get(indexKey)
+  if (bytes === undefined) return
+  for (const key of decode(bytes) as Uint8Array[]) state.set(key, undefined)
+  state.set(indexKey, undefined)
 }
 
 /** The canonical encoding of evidence (what the header's `evidenceRoot` hashes). */

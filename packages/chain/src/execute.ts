@@ -20,6 +20,9 @@ import { type ChainRejectionCode, ChainRejectionError } from './errors.js'
 import {
   type EvidenceSlot,
   evidenceKey,
+  forgetExpiredEvidence,
+  isEvidenceExpired,
+  markEvidenceCounted,
   type SlashingEvidence,
   verifySlashingEvidence,
 } from './evidence.js'
@@ -142,22 +145,34 @@ function applyEvidence(state: StateOverlay, context: ExecutionContext): Uint8Arr
   const slashed: Uint8Array[] = []
   const evidenceList = context.evidence ?? []
   evidenceList.forEach((evidence, index) => {
-    const refuse = (message: string): never => {
-      throw new ChainRejectionError('invalid-evidence', 'reject', `evidence ${index}: ${message}`, {
+    const refuse = (
+      message: string,
+      code: 'invalid-evidence' | 'evidence-expired' = 'invalid-evidence',
+    ): never => {
+      throw new ChainRejectionError(code, 'reject', `evidence ${index}: ${message}`, {
         details: { evidenceIndex: index },
       })
     }
     const slot = verifySlashingEvidence(evidence, context.chainId, context.scheme)
     if (slot === undefined) refuse('not a valid equivocation')
+    const { height: offenceHeight } = slot as EvidenceSlot
+    // Counted marks of expired heights are forgotten, so only the age check keeps an old slot
+    // from slashing a second time.
+    if (
+      isEvidenceExpired(offenceHeight, context.height, context.parameters.evidenceMaxAgeHeights)
+    ) {
+      refuse(`offence at height ${offenceHeight} is too old`, 'evidence-expired')
+    }
     const record = readValidator(state, evidence.validator)
     if (record === undefined) refuse('not a registered validator')
     // One slash per offender until it is out: a jailed validator still in the epoch's set is not
     // slashed again for equivocating on later slots.
     if ((record as ValidatorRecord).jailed) refuse('validator already jailed')
-    const key = evidenceKey(evidence.validator, slot as EvidenceSlot)
     // Each slot slashes once, however many times its evidence is reported.
-    if (state.get(key) !== undefined) refuse('already counted')
-    state.set(key, Uint8Array.of(1))
+    if (state.get(evidenceKey(evidence.validator, slot as EvidenceSlot)) !== undefined) {
+      refuse('already counted')
+    }
+    markEvidenceCounted(state, evidence.validator, slot as EvidenceSlot)
     const fraction = BigInt(context.parameters.slashFractionBps)
     const account = state.account(evidence.validator)
     account.stake -= (account.stake * fraction) / 10_000n
@@ -178,7 +193,11 @@ function applyEvidence(state: StateOverlay, context: ExecutionContext): Uint8Arr
       context.parameters.unbondingHeights,
       fraction,
     )
-    writeValidator(state, evidence.validator, { ...(record as ValidatorRecord), jailed: true })
+    writeValidator(state, evidence.validator, {
+      ...(record as ValidatorRecord),
+      jailed: true,
+      jailedHeight: context.height,
+    })
     slashed.push(evidence.validator)
   })
   return slashed
@@ -428,12 +447,24 @@ function applyAction(
       const record = readValidator(state, sender)
       if (record === undefined) throw new ActionFailure('not-a-validator')
       if (!record.jailed) throw new ActionFailure('not-jailed')
+      if (
+        record.jailedHeight !== undefined &&
+        context.height < record.jailedHeight + parameters.minJailHeights
+      ) {
+        throw new ActionFailure('jail-time-not-served')
+      }
       // It sits out at least until the set chosen without it takes over.
       if (inSet(activeSet, sender)) throw new ActionFailure('still-active')
       if (state.account(sender).stake < parameters.minValidatorStake) {
         throw new ActionFailure('stake-below-minimum')
       }
-      writeValidator(state, sender, { ...record, jailed: false })
+      // Rebuilt without `jailedHeight`: an unjailed record encodes as one never jailed.
+      writeValidator(state, sender, {
+        blsPublicKey: record.blsPublicKey,
+        commissionBps: record.commissionBps,
+        metadata: record.metadata,
+        jailed: false,
+      })
       return
     }
     case 'submit-inclusion-list': {
@@ -493,13 +524,15 @@ export function executeTransaction(
 }
 
 /**
- * Applies a block: slashes and jails for its evidence (each slot once), counts the parent
- * certificate's signers and the proposer, applies the transactions in order, drops the
+ * Applies a block: forgets the counted evidence slots that expire at its height, slashes and
+ * jails for its evidence (each slot once, none older than `evidenceMaxAgeHeights`), counts the
+ * parent certificate's signers and the proposer, applies the transactions in order, drops the
  * inclusion lists that bound this height, and after an epoch's last height pays the epoch's
  * rewards and selects the next active set.
  *
  * @throws ChainRejectionError when a transaction makes the block invalid (`duplicate-transaction`
- *   included).
+ *   included), or its evidence does (`invalid-evidence`, `evidence-expired`, with
+ *   `details.evidenceIndex`).
  */
 export function executeBlock(
   state: StateOverlay,
@@ -508,6 +541,7 @@ export function executeBlock(
 ): BlockExecution {
   const validatorSet = readActiveSet(state)
   releaseUnbonding(state, context.height)
+  forgetExpiredEvidence(state, context.height, context.parameters.evidenceMaxAgeHeights)
   const slashed = applyEvidence(state, context)
   countPerformance(state, context)
   const seen = new Set<string>()

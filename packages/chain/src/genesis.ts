@@ -39,8 +39,22 @@ export interface ChainParameters {
   epochReward: bigint
   /** Fraction of stake burned for equivocation, in basis points; the validator is also jailed. */
   slashFractionBps: number
-  /** Heights unstaked or undelegated coins wait (still slashable) before they are spendable. */
+  /**
+   * Heights unstaked or undelegated coins wait (still slashable) before they are spendable. At
+   * least `evidenceMaxAgeHeights`, so stake cannot leave before the evidence of its offence expires.
+   */
   unbondingHeights: number
+  /**
+   * Heights a jailed validator sits out: jailed at height h, its `unjail` succeeds from height
+   * h + `minJailHeights` on (earlier ones fail with `jail-time-not-served`). 0 to 10,000,000.
+   */
+  minJailHeights: number
+  /**
+   * How many heights evidence stays usable: at height H, equivocation at a height below
+   * H − `evidenceMaxAgeHeights` is refused (`evidence-expired`). Bounding it lets the chain forget
+   * counted slots once they expire instead of remembering every slot forever. At least 1.
+   */
+  evidenceMaxAgeHeights: number
 }
 
 /** An initial account. */
@@ -94,6 +108,8 @@ export const DEFAULT_CHAIN_PARAMETERS: Readonly<ChainParameters> = Object.freeze
   epochReward: 0n,
   slashFractionBps: 1_000,
   unbondingHeights: 1_000,
+  minJailHeights: 100,
+  evidenceMaxAgeHeights: 1_000,
 })
 
 function fail(field: string, message: string): never {
@@ -181,6 +197,16 @@ function parameters(value: unknown): ChainParameters {
       (v, f) => integer(v, f, 0, 100_000),
       d.unbondingHeights,
     ),
+    minJailHeights: pick(
+      'minJailHeights',
+      (v, f) => integer(v, f, 0, 10_000_000),
+      d.minJailHeights,
+    ),
+    evidenceMaxAgeHeights: pick(
+      'evidenceMaxAgeHeights',
+      (v, f) => integer(v, f, 1, 100_000),
+      d.evidenceMaxAgeHeights,
+    ),
   }
 }
 
@@ -206,6 +232,14 @@ export function parseGenesis(input: unknown): Genesis {
   const params = parameters(top.parameters)
   if (params.maxCandidates < params.maxValidators) {
     fail('parameters.maxCandidates', 'must be at least maxValidators')
+  }
+  // Stake that finished unbonding can no longer be slashed: evidence still usable then would
+  // find the offender's coins gone.
+  if (params.unbondingHeights < params.evidenceMaxAgeHeights) {
+    fail(
+      'parameters.unbondingHeights',
+      `must be at least parameters.evidenceMaxAgeHeights (${params.evidenceMaxAgeHeights})`,
+    )
   }
   if (!Array.isArray(top.accounts)) fail('accounts', 'must be an array')
   const seen = new Set<string>()

@@ -67,6 +67,7 @@ export {
   type EvidenceSlot,
   encodeSlashingEvidence,
   evidenceKey,
+  isEvidenceExpired,
   type SignedVote,
   type SlashingEvidence,
   SlashingEvidenceShape,

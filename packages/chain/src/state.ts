@@ -264,6 +264,11 @@ export const STATE_PREFIX = {
   delegators: 0x0a,
   /** `0x0b ‖ u64be release height` → coins unbonding until then. */
   unbonding: 0x0b,
+  /**
+   * `0x0c ‖ u64be offence height` → the counted-evidence keys of that height, dropped (with the
+   * keys) once evidence of that height has expired.
+   */
+  evidenceByHeight: 0x0c,
 } as const
 
 /** The state key of the account `publicKey`. */

@@ -153,8 +153,9 @@ export interface UnstakeAction {
 }
 
 /**
- * Asks to leave jail: the sender must be a jailed validator no longer in the active set, with
- * at least the minimum stake; it becomes eligible again at the next epoch boundary.
+ * Asks to leave jail: the sender must be a jailed validator that has sat out `minJailHeights`
+ * since the height that jailed it (`jail-time-not-served` otherwise), no longer in the active
+ * set, with at least the minimum stake; it becomes eligible again at the next epoch boundary.
  */
 export interface UnjailAction {
   /** Discriminant. */

@@ -19,6 +19,12 @@ export interface ValidatorRecord {
   metadata: ValidatorMetadata
   /** Jailed validators are never selected into the active set. */
   jailed: boolean
+  /**
+   * The height whose evidence jailed it, present only while jailed: `unjail` succeeds from
+   * `jailedHeight + minJailHeights` on. Absent from records written before it existed, which
+   * count as having served their time.
+   */
+  jailedHeight?: number
 }
 
 const RecordShape = shape.object({
@@ -30,6 +36,8 @@ const RecordShape = shape.object({
     details: shape.string(),
   }),
   jailed: shape.boolean(),
+  // Optional so an unjailed record encodes exactly as before the field existed.
+  jailedHeight: shape.optional(shape.uint()),
 })
 
 /** The state key of validator `id`'s record. */

@@ -63,6 +63,8 @@ export interface GenesisOptions {
   minValidatorStake?: bigint
   stake?: bigint
   unbondingHeights?: number
+  minJailHeights?: number
+  evidenceMaxAgeHeights?: number
 }
 
 export function genesisJson(options: GenesisOptions = {}): Record<string, unknown> {
@@ -92,7 +94,10 @@ export function genesisJson(options: GenesisOptions = {}): Record<string, unknow
       maxBlockTxs: 1_000,
       maxBlockBytes: 512 * 1024,
       maxClockDriftMs: 10_000,
-      unbondingHeights: options.unbondingHeights ?? 0,
+      // Unbonding must cover the evidence window; short windows keep the tests' heights small.
+      unbondingHeights: options.unbondingHeights ?? options.evidenceMaxAgeHeights ?? 100,
+      minJailHeights: options.minJailHeights ?? 0,
+      evidenceMaxAgeHeights: options.evidenceMaxAgeHeights ?? options.unbondingHeights ?? 100,
     },
   }
 }

@@ -73,6 +73,59 @@ describe('parseGenesis', () => {
     )
   })
 
+  it('defaults minJailHeights to 100 and evidenceMaxAgeHeights to 1,000, and bounds them', () => {
+    const json = genesisJson() as AnyJson
+    delete json.parameters.minJailHeights
+    delete json.parameters.evidenceMaxAgeHeights
+    json.parameters.unbondingHeights = 1_000
+    expect(parseGenesis(json).parameters).toMatchObject({
+      minJailHeights: 100,
+      evidenceMaxAgeHeights: 1_000,
+    })
+    const withParameters = (parameters: AnyJson) => {
+      const changed = genesisJson() as AnyJson
+      Object.assign(changed.parameters, parameters)
+      return parseGenesis(changed).parameters
+    }
+    expect(withParameters({ minJailHeights: 0 }).minJailHeights).toBe(0)
+    expect(withParameters({ minJailHeights: 10_000_000 }).minJailHeights).toBe(10_000_000)
+    expect(
+      withParameters({ evidenceMaxAgeHeights: 1, unbondingHeights: 1 }).evidenceMaxAgeHeights,
+    ).toBe(1)
+    expect(fieldOf((g) => (g.parameters.minJailHeights = -1))).toBe('parameters.minJailHeights')
+    expect(fieldOf((g) => (g.parameters.minJailHeights = 10_000_001))).toBe(
+      'parameters.minJailHeights',
+    )
+    expect(fieldOf((g) => (g.parameters.minJailHeights = 1.5))).toBe('parameters.minJailHeights')
+    expect(fieldOf((g) => (g.parameters.evidenceMaxAgeHeights = 0))).toBe(
+      'parameters.evidenceMaxAgeHeights',
+    )
+    expect(fieldOf((g) => (g.parameters.evidenceMaxAgeHeights = '10'))).toBe(
+      'parameters.evidenceMaxAgeHeights',
+    )
+  })
+
+  it('requires unbondingHeights to cover evidenceMaxAgeHeights, naming unbondingHeights', () => {
+    const json = genesisJson({ unbondingHeights: 9, evidenceMaxAgeHeights: 10 })
+    expect(() => parseGenesis(json)).toThrow(
+      expect.objectContaining({
+        name: 'GenesisError',
+        details: { field: 'parameters.unbondingHeights' },
+        message: expect.stringContaining('evidenceMaxAgeHeights (10)'),
+      }),
+    )
+    // Equal is enough; an omitted evidenceMaxAgeHeights is its default (1,000).
+    expect(
+      parseGenesis(genesisJson({ unbondingHeights: 10, evidenceMaxAgeHeights: 10 })),
+    ).toBeDefined()
+    expect(
+      fieldOf((g) => {
+        delete g.parameters.evidenceMaxAgeHeights
+        g.parameters.unbondingHeights = 999
+      }),
+    ).toBe('parameters.unbondingHeights')
+  })
+
   it('builds the genesis state with bonded stake and the active set ordered by stake', () => {
     const genesis = parseGenesis(genesisJson({ validators: 4, maxValidators: 3 }))
     const state = new StateOverlay(genesisState(genesis))

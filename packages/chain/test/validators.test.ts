@@ -5,8 +5,14 @@ import { describe, expect, it } from 'vitest'
 import {
   type ChainApplication,
   decodeBlock,
+  type EvidenceSlot,
   encodeBlock,
+  evidenceKey,
+  evidenceRoot,
+  executeBlock,
+  genesisState,
   prepareSignedTransaction,
+  StateOverlay,
   toSlashingEvidence,
   verifySlashingEvidence,
 } from '../src/index.js'
@@ -390,6 +396,148 @@ describe('candidate cap', () => {
     )
     expect(() => makeGenesis({ validators: 4, maxValidators: 2, maxCandidates: 3 })).toThrow(
       expect.objectContaining({ name: 'GenesisError', details: { field: 'validators' } }),
+    )
+  })
+})
+
+describe('minimum jail time', () => {
+  it('refuses unjail before the jail height + minJailHeights with a typed receipt, charging fee and nonce, and accepts it at that height', async () => {
+    const { app } = await newChain(makeGenesis({ epochLength: 2, minJailHeights: 5 }))
+    const offender = validatorKeys(1)
+    const funder = userKeys(1)
+    await app.reportEvidence?.(equivocation(offender))
+    await produceBlock(app) // height 1: jailed
+    const jailed = app.validators().find((v) => equalBytes(v.id, offender.publicKey))
+    expect(jailed).toMatchObject({ jailed: true, jailedHeight: 1 })
+    app.submitTransaction(
+      tx(funder, 0, { kind: 'transfer', to: offender.publicKey, amount: 1_000_000n }),
+    )
+    await produceBlock(app) // height 2: funded; the set after it leaves the offender out
+    await produceBlock(app)
+    await produceBlock(app)
+    const before = app.account(offender.publicKey)
+    const early = prepareSignedTransaction(tx(offender, 0, { kind: 'unjail' }))
+    app.submitTransaction(early.bytes)
+    await produceBlock(app) // height 5 = 1 + 5 - 1: one height short
+    const refused = await app.transaction(early.id)
+    expect(refused?.height).toBe(5)
+    expect(refused?.receipt).toMatchObject({ status: 'failed', code: 'jail-time-not-served' })
+    const after = app.account(offender.publicKey)
+    expect(after.nonce).toBe(before.nonce + 1)
+    expect(after.balance).toBe(before.balance - (refused?.receipt.fee as bigint))
+    expect(refused?.receipt.fee).toBeGreaterThan(0n)
+    expect(app.validators().find((v) => equalBytes(v.id, offender.publicKey))?.jailed).toBe(true)
+    const served = prepareSignedTransaction(tx(offender, 1, { kind: 'unjail' }))
+    app.submitTransaction(served.bytes)
+    await produceBlock(app) // height 6 = 1 + 5
+    const accepted = await app.transaction(served.id)
+    expect(accepted?.height).toBe(6)
+    expect(accepted?.receipt.status).toBe('success')
+    const free = app.validators().find((v) => equalBytes(v.id, offender.publicKey))
+    expect(free?.jailed).toBe(false)
+    expect(free).not.toHaveProperty('jailedHeight')
+    // Eligible again at the next epoch boundary (after height 6).
+    expect((await app.validatorSet(7)).validators.map((v) => v.id)).toContainEqual(
+      offender.publicKey,
+    )
+  })
+})
+
+describe('evidence expiry', () => {
+  const maxAge = 3
+
+  it('includes evidence exactly evidenceMaxAgeHeights old and refuses a block with older evidence', async () => {
+    const genesis = makeGenesis({ evidenceMaxAgeHeights: maxAge })
+    const { app } = await newChain(genesis)
+    const replica = (await newChain(genesis)).app
+    for (let height = 1; height <= 5; height++) {
+      const block = await produceBlock(app)
+      await replica.finalize({ height, ...block })
+    }
+    // The next block is at height 6: offences at 3 are exactly maxAge old, at 2 one older.
+    const atMaxAge = toSlashingEvidence(equivocation(validatorKeys(1), 6 - maxAge))
+    const tooOld = toSlashingEvidence(equivocation(validatorKeys(2), 6 - maxAge - 1))
+    const context = await contextFor(app)
+    const verdictWith = async (evidence: NonNullable<typeof atMaxAge>) => {
+      const block = decodeBlock(await app.buildProposal(context))
+      block.evidence = [evidence]
+      block.header.evidenceRoot = evidenceRoot(block.evidence)
+      return replica.validateProposal(context, encodeBlock(block))
+    }
+    expect(await verdictWith(tooOld as NonNullable<typeof tooOld>)).toMatchObject({
+      valid: false,
+      code: 'evidence-expired',
+    })
+    // Only the slot's age differs: the same evidence slashes when it is within the window
+    // (the state root then no longer matches the unchanged header, which is checked after).
+    expect(await verdictWith(atMaxAge as NonNullable<typeof atMaxAge>)).toMatchObject({
+      valid: false,
+      code: 'state-mismatch',
+    })
+    // reportEvidence keeps the one within the window and ignores the expired one.
+    await app.reportEvidence?.(equivocation(validatorKeys(2), 6 - maxAge - 1))
+    await app.reportEvidence?.(equivocation(validatorKeys(1), 6 - maxAge))
+    const block = await produceBlock(app)
+    const included = decodeBlock(block.payload).evidence
+    expect(included.map((e) => e.validator)).toEqual([validatorKeys(1).publicKey])
+    expect(await replica.validateProposal(context, block.payload)).toEqual({ valid: true })
+    await replica.finalize({ height: 6, ...block })
+    expect(replica.stateRoot).toEqual(app.stateRoot)
+    expect(app.account(validatorKeys(1).publicKey).stake).toBe(10_001n - 1_000n)
+    expect(app.account(validatorKeys(2).publicKey).stake).toBe(10_002n)
+  })
+
+  it('drops pending evidence from the proposal once it expires', async () => {
+    const genesis = makeGenesis({ evidenceMaxAgeHeights: maxAge })
+    const { app } = await newChain(genesis)
+    const holder = (await newChain(genesis)).app
+    const offender = validatorKeys(1)
+    // Offence at height 1: usable up to a block at height 1 + maxAge.
+    await holder.reportEvidence?.(equivocation(offender, 1))
+    for (let height = 1; height < 1 + maxAge; height++) {
+      const block = await produceBlock(app)
+      await holder.finalize({ height, ...block })
+    }
+    const last = decodeBlock(await holder.buildProposal(await contextFor(holder)))
+    expect(last.header.height).toBe(1 + maxAge)
+    expect(last.evidence).toHaveLength(1)
+    const block = await produceBlock(app)
+    await holder.finalize({ height: 1 + maxAge, ...block })
+    const context = await contextFor(holder)
+    const payload = await holder.buildProposal(context)
+    expect(decodeBlock(payload).evidence).toHaveLength(0)
+    expect(await app.validateProposal(context, payload)).toEqual({ valid: true })
+    // Reported again now, it is ignored.
+    await holder.reportEvidence?.(equivocation(offender, 1))
+    expect(decodeBlock(await holder.buildProposal(context)).evidence).toHaveLength(0)
+  })
+
+  it('forgets a counted slot once its evidence has expired', () => {
+    const genesis = makeGenesis({ evidenceMaxAgeHeights: maxAge })
+    const state = new StateOverlay(genesisState(genesis))
+    const offender = validatorKeys(1)
+    const evidence = toSlashingEvidence(equivocation(offender, 2)) as NonNullable<
+      ReturnType<typeof toSlashingEvidence>
+    >
+    const slot = verifySlashingEvidence(evidence, CHAIN_ID) as EvidenceSlot
+    const context = (height: number, blockEvidence: (typeof evidence)[] = []) => ({
+      chainId: CHAIN_ID,
+      parameters: genesis.parameters,
+      height,
+      proposer: validatorKeys(0).publicKey,
+      evidence: blockEvidence,
+    })
+    expect(executeBlock(state, [], context(2 + maxAge, [evidence])).slashed).toEqual([
+      offender.publicKey,
+    ])
+    expect(state.get(evidenceKey(offender.publicKey, slot))).toBeDefined()
+    executeBlock(state, [], context(2 + maxAge))
+    expect(state.get(evidenceKey(offender.publicKey, slot))).toBeDefined()
+    // At 2 + maxAge + 1 evidence of height 2 is too old to count, so its mark can go.
+    executeBlock(state, [], context(2 + maxAge + 1))
+    expect(state.get(evidenceKey(offender.publicKey, slot))).toBeUndefined()
+    expect(() => executeBlock(state, [], context(2 + maxAge + 2, [evidence]))).toThrow(
+      expect.objectContaining({ code: 'evidence-expired', details: { evidenceIndex: 0 } }),
     )
   })
 })
