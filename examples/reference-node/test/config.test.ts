@@ -1,0 +1,110 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CONFIG_DEFAULTS, ConfigError, loadConfig, parseConfig } from '../src/config.js'
+import {
+  KeyFileError,
+  readPassword,
+  readValidatorKeystore,
+  validatorKeysFromSeed,
+  writeValidatorKeystore,
+} from '../src/keys.js'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bpci-config-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+const minimal = {
+  genesis: 'genesis.json',
+  data_dir: 'data',
+  validator: { keystore: 'validator.json', password_env: 'BPCI_PASSWORD' },
+}
+
+function problemsOf(input: unknown): string {
+  try {
+    parseConfig(input, '/base')
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return (error as Error).message
+  }
+  throw new Error('accepted')
+}
+
+describe('config', () => {
+  it('applies defaults and resolves paths against the config directory', () => {
+    const config = parseConfig(minimal, '/base')
+    expect(config.genesis).toBe('/base/genesis.json')
+    expect(config.dataDir).toBe('/base/data')
+    expect(config.validator.keystore).toBe('/base/validator.json')
+    expect(config.validator.passwordEnv).toBe('BPCI_PASSWORD')
+    expect(config.api.port).toBe(CONFIG_DEFAULTS.apiPort)
+    expect(config.network.listen).toEqual(CONFIG_DEFAULTS.listen)
+    expect(config.consensus.blockPeriodMs).toBe(CONFIG_DEFAULTS.blockPeriodMs)
+    expect(config.logLevel).toBe('info')
+  })
+
+  it('names unknown keys, missing keys and bad values', () => {
+    expect(problemsOf({ ...minimal, api: { prot: 80 } })).toContain('unknown key "api.prot"')
+    expect(problemsOf({ ...minimal, colour: 'blue' })).toContain('unknown key "colour"')
+    expect(problemsOf({ genesis: 'g.json', validator: minimal.validator })).toContain(
+      'missing key "data_dir"',
+    )
+    expect(problemsOf({ ...minimal, api: { port: 70_000 } })).toContain('"api.port"')
+    expect(problemsOf({ ...minimal, network: { listen: ['not-a-multiaddr'] } })).toContain(
+      '"network.listen.0"',
+    )
+    expect(problemsOf({ ...minimal, log: { level: 'loud' } })).toContain('"log.level"')
+    expect(
+      problemsOf({
+        ...minimal,
+        validator: { keystore: 'k', password_env: 'A', password_file: 'p' },
+      }),
+    ).toContain('exactly one of')
+  })
+
+  it('reads YAML files and reports unreadable or malformed ones', async () => {
+    const file = join(dir, 'node.yaml')
+    await writeFile(
+      file,
+      'genesis: g.json\ndata_dir: d\nvalidator:\n  keystore: k.json\n  password_file: pw\napi:\n  port: 9000\n',
+    )
+    const config = await loadConfig(file)
+    expect(config.api.port).toBe(9000)
+    expect(config.validator.passwordFile).toBe(join(dir, 'pw'))
+    expect(config.file).toBe(file)
+
+    await writeFile(file, 'genesis: [unclosed\n')
+    await expect(loadConfig(file)).rejects.toThrow(/not valid YAML/)
+    await expect(loadConfig(join(dir, 'missing.yaml'))).rejects.toThrow(ConfigError)
+  })
+})
+
+describe('validator keystore', () => {
+  it('round-trips the keys and refuses a wrong password or a foreign file', async () => {
+    const keys = validatorKeysFromSeed(new Uint8Array(32).fill(7))
+    const file = join(dir, 'validator.json')
+    await writeValidatorKeystore(file, keys, 'correct horse', { insecureTestParams: true })
+    const restored = await readValidatorKeystore(file, 'correct horse')
+    expect(restored).toEqual(keys)
+    await expect(readValidatorKeystore(file, 'wrong')).rejects.toThrow(KeyFileError)
+    await writeFile(join(dir, 'junk.json'), '{"version": 1}')
+    await expect(readValidatorKeystore(join(dir, 'junk.json'), 'x')).rejects.toThrow(KeyFileError)
+  })
+
+  it('reads the password from the first line of a file or from the environment', async () => {
+    const file = join(dir, 'password.txt')
+    await writeFile(file, 'hunter2\nsecond line ignored\n')
+    expect(await readPassword({ file })).toBe('hunter2')
+    process.env.BPCI_TEST_PASSWORD = 'from-env'
+    expect(await readPassword({ env: 'BPCI_TEST_PASSWORD' })).toBe('from-env')
+    delete process.env.BPCI_TEST_PASSWORD
+    await expect(readPassword({ env: 'BPCI_TEST_PASSWORD' })).rejects.toThrow(/not set/)
+    await writeFile(file, '\n')
+    await expect(readPassword({ file })).rejects.toThrow(/empty/)
+  })
+})
