@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The two newcomer commands, runnable with nothing but Node and npm:
-//   npm start  -> install everything, build, run the main job
+//   npm start  -> install everything, build, start a 4-validator devnet (the main job)
 //   npm test   -> install everything, build, run the whole test suite
 // pnpm is used when present; otherwise the pinned version is fetched through npx.
 import { spawnSync } from 'node:child_process'
@@ -39,7 +39,20 @@ const frozen = process.env.CI ? ['--frozen-lockfile'] : []
 run(['install', ...frozen])
 run(['build'])
 if (job === 'start') {
-  run(['--filter', '@metanode/crypto', 'bench'])
+  // A 4-validator devnet on loopback: APIs on ports 8080-8083, data kept in .devnet (run it again
+  // to resume the chain; delete .devnet to start over). Ctrl-C stops every validator.
+  const passthrough = process.argv.slice(3)
+  run([
+    'bpci',
+    'devnet',
+    '--validators',
+    '4',
+    '--base-port',
+    '8080',
+    '--data-dir',
+    '.devnet',
+    ...passthrough,
+  ])
 } else if (job === 'test') {
   // vitest's own summary is for people; the JSON report gives the plain closing line CI reads
   const dir = mkdtempSync(join(tmpdir(), 'metanode-test-'))
