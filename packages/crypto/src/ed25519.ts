@@ -71,6 +71,8 @@ export interface Ed25519BatchItem {
 export interface Ed25519Options {
   /** Force a backend; defaults to the one chosen at load ({@link ed25519Backend}). */
   backend?: Ed25519BackendName | undefined
+  /** How many prepared public keys to keep (least recently used evicted); default 1,024. */
+  preparedKeyCacheSize?: number | undefined
 }
 
 /** Ed25519 key generation, signing and strict verification. */
@@ -218,6 +220,9 @@ interface Backend<PreparedKey> {
  */
 const PREPARED_KEY_CACHE_SIZE = 1024
 
+/** Largest `preparedKeyCacheSize` accepted (a prepared key costs well under a kilobyte). */
+export const MAX_PREPARED_KEY_CACHE_SIZE = 1_048_576
+
 /** A least-recently-used map: Map keeps insertion order, so re-inserting on a hit moves a key last. */
 class LruCache<V> {
   readonly #entries = new Map<string, V>()
@@ -259,8 +264,8 @@ function assertItem(item: unknown, index: number): Ed25519BatchItem {
   return item as Ed25519BatchItem
 }
 
-function buildEd25519<PreparedKey>(backend: Backend<PreparedKey>): Ed25519 {
-  const preparedKeys = new LruCache<PreparedKey>(PREPARED_KEY_CACHE_SIZE)
+function buildEd25519<PreparedKey>(backend: Backend<PreparedKey>, cacheSize: number): Ed25519 {
+  const preparedKeys = new LruCache<PreparedKey>(cacheSize)
 
   // Arguments are already type-checked here.
   const verifyChecked = (
@@ -472,9 +477,12 @@ export const ed25519Backend: Ed25519BackendName = nodeCryptoBackend === undefine
 
 /**
  * Creates an Ed25519 instance, optionally forcing a backend (e.g. to compare them in tests).
- * Each instance keeps its own cache of up to 1,024 prepared public keys.
+ * Each instance keeps its own cache of prepared public keys (1,024 by default; a verifier that
+ * sees more distinct signers in rotation, such as a chain's transaction pool, wants more).
  *
  * @throws TypeError when `opts.backend` is neither `'node'` nor `'noble'`.
+ * @throws RangeError when `opts.preparedKeyCacheSize` is not an integer from 1 to
+ *   {@link MAX_PREPARED_KEY_CACHE_SIZE}.
  * @throws Error when `'node'` is requested but `node:crypto` has no working Ed25519.
  */
 export function createEd25519(opts: Ed25519Options = {}): Ed25519 {
@@ -482,14 +490,24 @@ export function createEd25519(opts: Ed25519Options = {}): Ed25519 {
     throw new TypeError(`opts must be an object, got ${opts === null ? 'null' : typeof opts}`)
   }
   const backend = opts.backend ?? ed25519Backend
-  if (backend === 'noble') return buildEd25519(nobleBackend)
+  const cacheSize = opts.preparedKeyCacheSize ?? PREPARED_KEY_CACHE_SIZE
+  if (
+    !Number.isSafeInteger(cacheSize) ||
+    cacheSize < 1 ||
+    cacheSize > MAX_PREPARED_KEY_CACHE_SIZE
+  ) {
+    throw new RangeError(
+      `preparedKeyCacheSize must be an integer from 1 to ${MAX_PREPARED_KEY_CACHE_SIZE}, got ${String(cacheSize)}`,
+    )
+  }
+  if (backend === 'noble') return buildEd25519(nobleBackend, cacheSize)
   if (backend !== 'node') {
     throw new TypeError(`backend must be 'node' or 'noble', got ${String(backend)}`)
   }
   if (nodeCryptoBackend === undefined) {
     throw new Error('the node backend is unavailable: node:crypto has no working Ed25519 here')
   }
-  return buildEd25519(nodeCryptoBackend)
+  return buildEd25519(nodeCryptoBackend, cacheSize)
 }
 
 /** The default instance, on the backend chosen at load ({@link ed25519Backend}). */

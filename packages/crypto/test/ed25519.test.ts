@@ -10,6 +10,7 @@ import {
   type Ed25519,
   ed25519,
   ed25519Backend,
+  MAX_PREPARED_KEY_CACHE_SIZE,
   PUBLIC_KEY_LENGTH,
   SECRET_KEY_LENGTH,
   SIGNATURE_LENGTH,
@@ -79,6 +80,24 @@ describe('ed25519 module', () => {
   it('rejects an unknown backend name', () => {
     expect(() => createEd25519({ backend: 'openssl' as 'node' })).toThrow(TypeError)
     expect(() => createEd25519(null as unknown as object)).toThrow(TypeError)
+  })
+
+  it('takes a bounded prepared-key cache size and verifies the same with any size', () => {
+    for (const bad of [0, -1, 1.5, MAX_PREPARED_KEY_CACHE_SIZE + 1, Number.NaN]) {
+      expect(() => createEd25519({ preparedKeyCacheSize: bad })).toThrow(RangeError)
+    }
+    // a one-key cache evicts on every other call: results must not depend on hits or misses
+    const tiny = createEd25519({ preparedKeyCacheSize: 1 })
+    const pairs = [1, 2, 3].map((n) => tiny.keygen(new Uint8Array(32).fill(n)))
+    const message = new Uint8Array([1, 2, 3])
+    for (let round = 0; round < 2; round++) {
+      for (const [index, pair] of pairs.entries()) {
+        const signature = tiny.sign(message, pair.secretKey)
+        expect(tiny.verify(signature, message, pair.publicKey)).toBe(true)
+        const other = pairs[(index + 1) % pairs.length] as typeof pair
+        expect(tiny.verify(signature, message, other.publicKey)).toBe(false)
+      }
+    }
   })
 })
 

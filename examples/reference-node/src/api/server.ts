@@ -16,6 +16,7 @@
  *
  * @module
  */
+import type { Socket } from 'node:net'
 import websocket from '@fastify/websocket'
 import { decodeTransaction } from '@metanode/chain'
 import { isMetanodeError, MetanodeError } from '@metanode/core'
@@ -518,7 +519,7 @@ function registerRoutes(
     handler: async () => {
       throw new ApiError(426, 'upgrade-required', 'connect with a WebSocket client')
     },
-    wsHandler: (socket: WebSocket) => hub.connect(socket),
+    wsHandler: (socket: WebSocket, request) => hub.connect(socket, request.raw.socket),
   })
 }
 
@@ -651,6 +652,10 @@ class StreamHub {
   readonly #clients = new Map<WebSocket, Set<StreamTopic>>()
   readonly #subscribers = new Map<StreamTopic, Set<WebSocket>>()
   readonly #detach = new Map<StreamTopic, () => void>()
+  // The TCP connection under each client: events of one tick go out in one write (a block
+  // finalizes thousands of transactions; a write per event would cost a system call each).
+  readonly #connections = new Map<WebSocket, Socket>()
+  readonly #corked = new Set<Socket>()
 
   constructor(node: NodeService, limits: StreamLimits, log: FastifyBaseLogger) {
     this.#node = node
@@ -659,12 +664,13 @@ class StreamHub {
     this.#maxBufferedBytes = limits.maxBufferedBytes
   }
 
-  connect(socket: WebSocket): void {
+  connect(socket: WebSocket, connection?: Socket): void {
     if (this.#clients.size >= this.#maxClients) {
       socket.close(1013, 'too many stream clients')
       return
     }
     this.#clients.set(socket, new Set())
+    if (connection !== undefined) this.#connections.set(socket, connection)
     socket.on('message', (data, isBinary) => {
       this.#onMessage(socket, isBinary ? undefined : data.toString())
     })
@@ -742,13 +748,25 @@ class StreamHub {
       socket.terminate()
       return
     }
+    const connection = this.#connections.get(socket)
+    if (connection !== undefined && !this.#corked.has(connection)) {
+      if (this.#corked.size === 0) setImmediate(() => this.#uncork())
+      connection.cork()
+      this.#corked.add(connection)
+    }
     socket.send(frame)
+  }
+
+  #uncork(): void {
+    for (const connection of this.#corked) connection.uncork()
+    this.#corked.clear()
   }
 
   #disconnect(socket: WebSocket): void {
     const topics = this.#clients.get(socket)
     if (topics === undefined) return
     this.#clients.delete(socket)
+    this.#connections.delete(socket)
     for (const topic of topics) this.#removeSubscriber(topic, socket)
   }
 }
