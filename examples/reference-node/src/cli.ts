@@ -816,23 +816,14 @@ export function buildProgram(
 
   // network ---------------------------------------------------------------------------------
   withApi(program.command('network').description('the peer-to-peer network').command('peers'))
-    .description('the peers the node is connected to')
+    .description('the peers the node is connected to (libp2p peer ids)')
     .action(async (options: ApiOptions) => {
-      const client = clientOf(options)
-      const status = await client.status()
-      const count = status.blockchain_state.network_peers
-      let peers: string[] | undefined
-      try {
-        peers = await client.peers()
-      } catch (error) {
-        if (!(error instanceof ApiError && error.status === 404)) throw error
-        note(`${client.baseUrl} does not list peer ids (no GET /api/v1/network/peers); count only`)
-      }
-      if (options.json === true) {
-        printJson({ network_peers: count, ...(peers === undefined ? {} : { peers }) })
-      } else {
-        print(`${count} peer${count === 1 ? '' : 's'}`)
-        for (const peer of peers ?? []) print(peer)
+      const peers = await clientOf(options).peers()
+      // The count comes from the same answer as the list, so the two always agree.
+      if (options.json === true) printJson({ network_peers: peers.length, peers })
+      else {
+        print(`${peers.length} peer${peers.length === 1 ? '' : 's'}`)
+        for (const peer of peers) print(peer)
       }
     })
 

@@ -69,6 +69,8 @@ export interface NodeConfig {
     maxQueued: number
     /** Most transactions per sender. */
     maxPerSender: number
+    /** Most transactions per sender waiting for an earlier nonce. */
+    maxQueuedPerSender: number
   }
   /** Log level (pino). */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -127,7 +129,8 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       properties: {
         block_period_ms: { type: 'integer', minimum: 0, maximum: 600_000 },
-        round_timeout_ms: { type: 'integer', minimum: 10, maximum: 600_000 },
+        // The engine caps round timeouts at 60 s and refuses a first timeout above the cap.
+        round_timeout_ms: { type: 'integer', minimum: 10, maximum: 60_000 },
       },
     },
     mempool: {
@@ -137,6 +140,7 @@ export const CONFIG_SCHEMA = {
         max_pending: { type: 'integer', minimum: 1, maximum: 10_000_000 },
         max_queued: { type: 'integer', minimum: 0, maximum: 10_000_000 },
         max_per_sender: { type: 'integer', minimum: 1, maximum: 100_000 },
+        max_queued_per_sender: { type: 'integer', minimum: 0, maximum: 100_000 },
       },
     },
     log: {
@@ -163,6 +167,7 @@ export const CONFIG_DEFAULTS = {
   maxPending: 50_000,
   maxQueued: 10_000,
   maxPerSender: 1_000,
+  maxQueuedPerSender: 64,
   logLevel: 'info',
 } as const
 
@@ -195,7 +200,12 @@ interface RawConfig {
     rate_limit?: { max?: number; window_ms?: number }
   }
   consensus?: { block_period_ms?: number; round_timeout_ms?: number }
-  mempool?: { max_pending?: number; max_queued?: number; max_per_sender?: number }
+  mempool?: {
+    max_pending?: number
+    max_queued?: number
+    max_per_sender?: number
+    max_queued_per_sender?: number
+  }
   log?: { level?: NodeConfig['logLevel'] }
 }
 
@@ -252,6 +262,7 @@ export function parseConfig(input: unknown, baseDir: string, file?: string): Nod
       maxPending: raw.mempool?.max_pending ?? CONFIG_DEFAULTS.maxPending,
       maxQueued: raw.mempool?.max_queued ?? CONFIG_DEFAULTS.maxQueued,
       maxPerSender: raw.mempool?.max_per_sender ?? CONFIG_DEFAULTS.maxPerSender,
+      maxQueuedPerSender: raw.mempool?.max_queued_per_sender ?? CONFIG_DEFAULTS.maxQueuedPerSender,
     },
     logLevel: raw.log?.level ?? CONFIG_DEFAULTS.logLevel,
   }

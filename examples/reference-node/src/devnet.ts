@@ -419,7 +419,13 @@ export async function initDevnet(options: DevnetOptions): Promise<DevnetInfo> {
       consensus: { block_period_ms: blockPeriodMs },
       // Generous pool limits: `bench tps` keeps tens of thousands of transactions in flight,
       // hundreds per sender.
-      mempool: { max_pending: 200_000, max_queued: 100_000, max_per_sender: 10_000 },
+      mempool: {
+        max_pending: 200_000,
+        max_queued: 100_000,
+        max_per_sender: 10_000,
+        // gossip can deliver an account's later nonces first: let them wait for the earlier ones
+        max_queued_per_sender: 10_000,
+      },
       log: { level: 'info' },
     }
     await writeFile(

@@ -49,7 +49,9 @@ export function validatorPublicInfo(keys: ValidatorKeys): {
 }
 
 /**
- * Encrypts a validator's two secret keys into one keystore file (mode 0600).
+ * Encrypts a validator's two secret keys into a new keystore file (mode 0600).
+ *
+ * @throws KeyFileError when `file` already exists (it is never overwritten).
  *
  * @param options keystore options; `{ insecureTestParams: true }` only for throwaway devnets and tests.
  */
@@ -68,7 +70,13 @@ export async function writeValidatorKeystore(
     ...options,
   })
   secret.fill(0)
-  await writeFile(file, serializeKeystore(keystore), { mode: 0o600 })
+  // Never replaces an existing keystore: that would destroy a validator's keys.
+  await writeFile(file, serializeKeystore(keystore), { mode: 0o600, flag: 'wx' }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') throw new KeyFileError(`${file} exists; not overwritten`)
+      throw error
+    },
+  )
 }
 
 /**

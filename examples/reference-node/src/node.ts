@@ -44,6 +44,17 @@ import type {
 /** Most transactions in one gossip message. */
 export const MAX_GOSSIP_BATCH = 2_000
 
+/**
+ * Transactions admitted between yields to the event loop: verifying a large batch in one go
+ * would hold consensus messages back for its whole duration.
+ */
+export const ADMIT_SLICE = 32
+
+/** How long admitted transactions wait to be gossiped together, in ms. */
+export const GOSSIP_FLUSH_MS = 10
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 /** What a node is made of. */
 export interface NodeInit {
   /** The validated genesis. */
@@ -191,12 +202,14 @@ export class MetanodeNode implements NodeService {
     }
   }
 
-  submitTransactions(encoded: readonly Uint8Array[]): SubmitOutcome[] {
-    const outcomes = encoded.map((bytes) => this.#admit(bytes))
-    encoded.forEach((bytes, index) => {
-      const status = outcomes[index]?.status
-      if (status === 'pending' || status === 'queued') this.#gossip(bytes)
-    })
+  async submitTransactions(encoded: readonly Uint8Array[]): Promise<SubmitOutcome[]> {
+    const outcomes: SubmitOutcome[] = []
+    for (const [index, bytes] of encoded.entries()) {
+      if (index > 0 && index % ADMIT_SLICE === 0) await yieldToEventLoop()
+      const outcome = this.#admit(bytes)
+      outcomes.push(outcome)
+      if (outcome.status === 'pending' || outcome.status === 'queued') this.#gossip(bytes)
+    }
     return outcomes
   }
 
@@ -224,6 +237,7 @@ export class MetanodeNode implements NodeService {
       votingPower: power.get(bytesToHex(validator.id)) ?? 0n,
       active: validator.active,
       jailed: validator.jailed,
+      ...(validator.jailedHeight === undefined ? {} : { jailedHeight: validator.jailedHeight }),
       commissionBps: validator.commissionBps,
       commitsSigned: validator.performance.commitsSigned,
       proposalsMade: validator.performance.proposals,
@@ -262,8 +276,10 @@ export class MetanodeNode implements NodeService {
     this.#outbox.push(bytes)
     if (this.#outbox.length >= MAX_GOSSIP_BATCH) this.#flush()
     else if (!this.#flushScheduled) {
+      // A short wait gathers the slices of a request (and concurrent requests) into one message:
+      // every gossip message costs a signature and a verification per peer.
       this.#flushScheduled = true
-      setImmediate(() => this.#flush())
+      setTimeout(() => this.#flush(), GOSSIP_FLUSH_MS)
     }
   }
 
@@ -277,7 +293,7 @@ export class MetanodeNode implements NodeService {
     })
   }
 
-  #onGossip(from: PeerId, data: Uint8Array): 'accept' | 'ignore' | 'reject' {
+  async #onGossip(from: PeerId, data: Uint8Array): Promise<'accept' | 'ignore' | 'reject'> {
     let batch: Uint8Array[]
     try {
       batch = decodeAs(data, GossipBatch)
@@ -286,7 +302,8 @@ export class MetanodeNode implements NodeService {
     }
     let fresh = 0
     let invalid = 0
-    for (const bytes of batch) {
+    for (const [index, bytes] of batch.entries()) {
+      if (index > 0 && index % ADMIT_SLICE === 0) await yieldToEventLoop()
       const outcome = this.#admit(bytes)
       if (outcome.status === 'pending' || outcome.status === 'queued') fresh++
       else if (outcome.status === 'rejected' && isForged(outcome.code)) invalid++

@@ -87,6 +87,7 @@ export async function startNodeFromConfig(
       maxPending: config.mempool.maxPending,
       maxQueued: config.mempool.maxQueued,
       maxPerSender: config.mempool.maxPerSender,
+      maxQueuedPerSender: config.mempool.maxQueuedPerSender,
     },
     logger,
     metrics: promMetrics(registry),

@@ -90,6 +90,11 @@ export interface ValidatorView {
   active: boolean
   /** Jailed for equivocation. */
   jailed: boolean
+  /**
+   * The height whose evidence jailed it, present only while jailed (absent from records written
+   * before the chain kept it).
+   */
+  jailedHeight?: number
   /** Commission in basis points. */
   commissionBps: number
   /** Commits signed in the current epoch. */
@@ -137,8 +142,11 @@ export interface NodeService {
   readonly chain: ChainApplication
   /** The current status. */
   status(): NodeStatus
-  /** Verifies and admits transactions (encoded signed transactions), gossiping the admitted ones. */
-  submitTransactions(encoded: readonly Uint8Array[]): SubmitOutcome[]
+  /**
+   * Verifies and admits transactions (encoded signed transactions), gossiping the admitted ones.
+   * Large batches are admitted in slices, yielding to consensus in between.
+   */
+  submitTransactions(encoded: readonly Uint8Array[]): Promise<SubmitOutcome[]>
   /** Where transaction `id` is. */
   transaction(id: Uint8Array): Promise<TransactionLookup>
   /** The finalized block at `height`. */

@@ -14,6 +14,7 @@ import {
 } from '../src/api/server.js'
 import type {
   BlockJson,
+  PeersJson,
   StatusJson,
   SubmitResultJson,
   TransactionLookupJson,
@@ -344,6 +345,7 @@ describe('HTTP API of one validator', () => {
         voting_power: expect.stringMatching(/^[1-9][0-9]*$/),
         active: true,
         jailed: false,
+        jailed_height: null,
       }),
     )
     expect(genesisValidator!.proposals_made).toBeGreaterThan(0)
@@ -355,6 +357,34 @@ describe('HTTP API of one validator', () => {
         commission_bps: 250,
       }),
     )
+  })
+
+  it('serves the height a jailed validator was jailed at', async () => {
+    const { service } = recordingNode(node)
+    const [genesisValidator] = await node.validators()
+    const jailedNode: NodeService = {
+      ...service,
+      validators: async () => [
+        { ...genesisValidator!, active: false, jailed: true, jailedHeight: 12 },
+      ],
+    }
+    const jailedApp = createApiServer(jailedNode)
+    try {
+      const response = await jailedApp.inject({ url: '/api/v1/validators' })
+      expect(response.statusCode).toBe(200)
+      const { validators } = response.json() as { validators: ValidatorJson[] }
+      expect(validators).toEqual([
+        expect.objectContaining({ active: false, jailed: true, jailed_height: 12 }),
+      ])
+    } finally {
+      await jailedApp.close()
+    }
+  })
+
+  it('lists no peers for a lone validator', async () => {
+    const response = await app.inject({ url: '/api/v1/network/peers' })
+    expect(response.statusCode).toBe(200)
+    expect(response.json()).toEqual({ peers: [] })
   })
 
   it('answers every bad input with its 4xx and code, and keeps serving', async () => {
@@ -846,6 +876,11 @@ describe('HTTP API of four validators', () => {
       const status = (await other.inject({ url: '/api/v1/blockchain/status' })).json() as StatusJson
       expect(status.blockchain_state.network_peers).toBe(3)
       expect(status.blockchain_state.active_validators).toBe(4)
+
+      const peers = await other.inject({ url: '/api/v1/network/peers' })
+      expect(peers.statusCode).toBe(200)
+      const others = network.nodes.slice(0, 3).map((node) => node.transport.peerId)
+      expect((peers.json() as PeersJson).peers.toSorted()).toEqual(others.toSorted())
     } finally {
       await Promise.all([entry.close(), other.close()])
       await network.stop()

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,8 +8,10 @@ import {
   readPassword,
   readValidatorKeystore,
   validatorKeysFromSeed,
+  validatorPublicInfo,
   writeValidatorKeystore,
 } from '../src/keys.js'
+import { startNodeFromConfig } from '../src/run.js'
 
 let dir: string
 beforeAll(async () => {
@@ -48,6 +50,19 @@ describe('config', () => {
     expect(config.logLevel).toBe('info')
   })
 
+  it('reads mempool.max_queued_per_sender, 64 when absent', () => {
+    expect(CONFIG_DEFAULTS.maxQueuedPerSender).toBe(64)
+    expect(parseConfig(minimal, '/base').mempool.maxQueuedPerSender).toBe(64)
+    const config = parseConfig({ ...minimal, mempool: { max_queued_per_sender: 0 } }, '/base')
+    expect(config.mempool.maxQueuedPerSender).toBe(0)
+    expect(problemsOf({ ...minimal, mempool: { max_queued_per_sender: -1 } })).toContain(
+      '"mempool.max_queued_per_sender"',
+    )
+    expect(problemsOf({ ...minimal, mempool: { max_queued_per_sender: 1.5 } })).toContain(
+      '"mempool.max_queued_per_sender"',
+    )
+  })
+
   it('names unknown keys, missing keys and bad values', () => {
     expect(problemsOf({ ...minimal, api: { prot: 80 } })).toContain('unknown key "api.prot"')
     expect(problemsOf({ ...minimal, colour: 'blue' })).toContain('unknown key "colour"')
@@ -59,6 +74,9 @@ describe('config', () => {
       '"network.listen.0"',
     )
     expect(problemsOf({ ...minimal, log: { level: 'loud' } })).toContain('"log.level"')
+    expect(problemsOf({ ...minimal, consensus: { round_timeout_ms: 60_001 } })).toContain(
+      '"consensus.round_timeout_ms"',
+    )
     expect(
       problemsOf({
         ...minimal,
@@ -84,6 +102,52 @@ describe('config', () => {
   })
 })
 
+describe('a node started from a config', () => {
+  it("runs its mempool with the config's limits", async () => {
+    const keys = validatorKeysFromSeed(new Uint8Array(32).fill(9))
+    const nodeDir = join(dir, 'limits-node')
+    await mkdir(nodeDir)
+    const genesis = {
+      chainId: 'config-test',
+      genesisTime: 0,
+      accounts: [],
+      validators: [{ ...validatorPublicInfo(keys), stake: '5000' }],
+    }
+    await writeFile(join(nodeDir, 'genesis.json'), JSON.stringify(genesis))
+    await writeValidatorKeystore(join(nodeDir, 'validator.json'), keys, 'pw', {
+      insecureTestParams: true,
+    })
+    await writeFile(join(nodeDir, 'password'), 'pw\n')
+    const config = parseConfig(
+      {
+        genesis: 'genesis.json',
+        data_dir: 'data',
+        validator: { keystore: 'validator.json', password_file: 'password' },
+        api: { port: 0 },
+        mempool: {
+          max_pending: 300,
+          max_queued: 200,
+          max_per_sender: 50,
+          max_queued_per_sender: 7,
+        },
+        log: { level: 'silent' },
+      },
+      nodeDir,
+    )
+    const running = await startNodeFromConfig(config)
+    try {
+      expect(running.node.chain.mempool.limits).toMatchObject({
+        maxPending: 300,
+        maxQueued: 200,
+        maxPerSender: 50,
+        maxQueuedPerSender: 7,
+      })
+    } finally {
+      await running.stop()
+    }
+  })
+})
+
 describe('validator keystore', () => {
   it('round-trips the keys and refuses a wrong password or a foreign file', async () => {
     const keys = validatorKeysFromSeed(new Uint8Array(32).fill(7))
@@ -92,6 +156,12 @@ describe('validator keystore', () => {
     const restored = await readValidatorKeystore(file, 'correct horse')
     expect(restored).toEqual(keys)
     await expect(readValidatorKeystore(file, 'wrong')).rejects.toThrow(KeyFileError)
+    await expect(
+      writeValidatorKeystore(file, validatorKeysFromSeed(new Uint8Array(32).fill(8)), 'x', {
+        insecureTestParams: true,
+      }),
+    ).rejects.toThrow(/exists; not overwritten/)
+    expect(await readValidatorKeystore(file, 'correct horse')).toEqual(keys)
     await writeFile(join(dir, 'junk.json'), '{"version": 1}')
     await expect(readValidatorKeystore(join(dir, 'junk.json'), 'x')).rejects.toThrow(KeyFileError)
   })

@@ -84,12 +84,12 @@ describe('node', () => {
     const events: NodeEvents['transaction'][] = []
     second.on('transaction', (event) => events.push(event))
 
-    const [outcome] = first.submitTransactions([transfer(0, 250n)])
+    const [outcome] = await first.submitTransactions([transfer(0, 250n)])
     expect(outcome?.status).toBe('pending')
     if (outcome?.status !== 'pending') throw new Error('not admitted')
     expect((await first.transaction(outcome.id)).status).toBe('pending')
     // the same bytes again are a duplicate, not an error
-    expect(first.submitTransactions([transfer(0, 250n)])[0]?.status).toBe('duplicate')
+    expect((await first.submitTransactions([transfer(0, 250n)]))[0]?.status).toBe('duplicate')
 
     await until(
       async () => (await second.transaction(outcome.id)).status === 'finalized',
@@ -108,7 +108,7 @@ describe('node', () => {
     }
 
     // a transaction waiting for an earlier nonce stays pooled, so its gossip is observable
-    const [queued] = first.submitTransactions([transfer(5)])
+    const [queued] = await first.submitTransactions([transfer(5)])
     expect(queued?.status).toBe('queued')
     if (queued?.status !== 'queued') throw new Error('not queued')
     await until(
@@ -133,7 +133,7 @@ describe('node', () => {
     const node = nodes[0] as MetanodeNode
     const forged = transfer(0)
     forged[forged.length - 3] = (forged[forged.length - 3] as number) ^ 1
-    const outcomes = node.submitTransactions([
+    const outcomes = await node.submitTransactions([
       new Uint8Array([1, 2, 3]),
       forged,
       transfer(0, 1n, 'other-chain'),

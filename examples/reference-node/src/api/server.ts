@@ -1,9 +1,9 @@
 /**
  * The HTTP and WebSocket API of a node (fastify): status, transaction submission and lookup,
- * blocks with their certificates, validators, health, Prometheus metrics, and the `/ws` event
- * stream. Every route validates its input and its output with JSON schemas; every error answer
- * is `{ code, message }` with a 4xx status for anything a client sent; each client IP is rate
- * limited.
+ * blocks with their certificates, accounts, validators, peers, health, Prometheus metrics, and
+ * the `/ws` event stream. Every route validates its input and its output with JSON schemas;
+ * every error answer is `{ code, message }` with a 4xx status for anything a client sent; each
+ * client IP is rate limited.
  *
  * @example
  * ```ts
@@ -359,13 +359,13 @@ function registerRoutes(
     async () => toStatusJson(node.status()),
   )
 
-  const submit = (body: RawTransactionBody | RawTransactionBody[]) => {
+  const submit = async (body: RawTransactionBody | RawTransactionBody[]) => {
     const single = !Array.isArray(body)
     const items = single ? [body] : body
     const encoded = items.map((item, index) =>
       parseHex(item.raw, single ? 'body/raw' : `body/${index}/raw`),
     )
-    const outcomes = node.submitTransactions(encoded)
+    const outcomes = await node.submitTransactions(encoded)
     const first = outcomes[0]
     if (single && first?.status === 'rejected') throw new ApiError(400, first.code, first.message)
     return { results: outcomes.map(toSubmitResultJson) }
@@ -487,6 +487,14 @@ function registerRoutes(
       },
     },
     async () => ({ validators: (await node.validators()).map(toValidatorJson) }),
+  )
+
+  api.get(
+    '/api/v1/network/peers',
+    {
+      schema: { querystring: noQuery, response: { 200: viewSchemas.peers, ...errorResponses } },
+    },
+    async () => ({ peers: node.peers() }),
   )
 
   api.get(

@@ -208,12 +208,20 @@ export interface ValidatorJson {
   active: boolean
   /** Jailed for equivocation. */
   jailed: boolean
+  /** The height it was jailed at, or `null` when it never was (or was unjailed since). */
+  jailed_height: number | null
   /** Commission in basis points. */
   commission_bps: number
   /** Commits signed this epoch. */
   commits_signed: number
   /** Proposals made this epoch. */
   proposals_made: number
+}
+
+/** The answer of `GET /api/v1/network/peers`. */
+export interface PeersJson {
+  /** Transport peer ids of the connected peers (libp2p: base58 `12D3KooW...`). */
+  peers: string[]
 }
 
 /** The answer of `GET /api/v1/blockchain/status`. */
@@ -457,6 +465,7 @@ export function toValidatorJson(validator: ValidatorView): ValidatorJson {
     voting_power: validator.votingPower.toString(),
     active: validator.active,
     jailed: validator.jailed,
+    jailed_height: validator.jailedHeight ?? null,
     commission_bps: validator.commissionBps,
     commits_signed: validator.commitsSigned,
     proposals_made: validator.proposalsMade,
@@ -708,6 +717,7 @@ const validatorSchema = {
     'voting_power',
     'active',
     'jailed',
+    'jailed_height',
     'commission_bps',
     'commits_signed',
     'proposals_made',
@@ -719,6 +729,7 @@ const validatorSchema = {
     voting_power: decimalString,
     active: { type: 'boolean' },
     jailed: { type: 'boolean' },
+    jailed_height: { type: ['integer', 'null'] },
     commission_bps: integer,
     commits_signed: integer,
     proposals_made: integer,
@@ -856,6 +867,12 @@ export const viewSchemas = {
     type: 'object',
     required: ['validators'],
     properties: { validators: { type: 'array', items: validatorSchema } },
+  },
+  /** {@link PeersJson}. */
+  peers: {
+    type: 'object',
+    required: ['peers'],
+    properties: { peers: { type: 'array', items: { type: 'string' } } },
   },
   /** `{ status: 'ok' | 'unhealthy' }`. */
   health: {
