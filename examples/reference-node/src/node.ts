@@ -44,16 +44,8 @@ import type {
 /** Most transactions in one gossip message. */
 export const MAX_GOSSIP_BATCH = 2_000
 
-/**
- * Transactions admitted between yields to the event loop: verifying a large batch in one go
- * would hold consensus messages back for its whole duration.
- */
-export const ADMIT_SLICE = 32
-
 /** How long admitted transactions wait to be gossiped together, in ms. */
 export const GOSSIP_FLUSH_MS = 10
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** What a node is made of. */
 export interface NodeInit {
@@ -204,8 +196,7 @@ export class MetanodeNode implements NodeService {
 
   async submitTransactions(encoded: readonly Uint8Array[]): Promise<SubmitOutcome[]> {
     const outcomes: SubmitOutcome[] = []
-    for (const [index, bytes] of encoded.entries()) {
-      if (index > 0 && index % ADMIT_SLICE === 0) await yieldToEventLoop()
+    for (const bytes of encoded) {
       const outcome = this.#admit(bytes)
       outcomes.push(outcome)
       if (outcome.status === 'pending' || outcome.status === 'queued') this.#gossip(bytes)
@@ -293,7 +284,7 @@ export class MetanodeNode implements NodeService {
     })
   }
 
-  async #onGossip(from: PeerId, data: Uint8Array): Promise<'accept' | 'ignore' | 'reject'> {
+  #onGossip(from: PeerId, data: Uint8Array): 'accept' | 'ignore' | 'reject' {
     let batch: Uint8Array[]
     try {
       batch = decodeAs(data, GossipBatch)
@@ -302,8 +293,7 @@ export class MetanodeNode implements NodeService {
     }
     let fresh = 0
     let invalid = 0
-    for (const [index, bytes] of batch.entries()) {
-      if (index > 0 && index % ADMIT_SLICE === 0) await yieldToEventLoop()
+    for (const bytes of batch) {
       const outcome = this.#admit(bytes)
       if (outcome.status === 'pending' || outcome.status === 'queued') fresh++
       else if (outcome.status === 'rejected' && isForged(outcome.code)) invalid++

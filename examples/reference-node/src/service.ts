@@ -144,7 +144,7 @@ export interface NodeService {
   status(): NodeStatus
   /**
    * Verifies and admits transactions (encoded signed transactions), gossiping the admitted ones.
-   * Large batches are admitted in slices, yielding to consensus in between.
+   * Asynchronous so an implementation may verify off the event loop.
    */
   submitTransactions(encoded: readonly Uint8Array[]): Promise<SubmitOutcome[]>
   /** Where transaction `id` is. */
