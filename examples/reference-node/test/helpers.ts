@@ -8,7 +8,7 @@ import {
   signTransaction,
   type TransactionAction,
 } from '@metanode/chain'
-import { createMemoryNetwork, MemoryStore } from '@metanode/core'
+import { createMemoryNetwork, MemoryStore, type Metrics } from '@metanode/core'
 import { bls } from '@metanode/crypto/bls'
 import { bytesToHex } from '@metanode/crypto/bytes'
 import { ed25519 } from '@metanode/crypto/ed25519'
@@ -83,7 +83,7 @@ export interface TestNetwork {
 /** Creates `validators` real nodes over one memory network; starts them unless told not to. */
 export async function startNetwork(
   validators: number,
-  options: { start?: boolean; blockPeriodMs?: number } = {},
+  options: { start?: boolean; blockPeriodMs?: number; metrics?: Metrics } = {},
 ): Promise<TestNetwork> {
   const keys = validatorKeys(validators)
   const genesis = makeGenesis(keys)
@@ -96,6 +96,8 @@ export async function startNetwork(
         store: new MemoryStore(),
         transport: network.transport({ peerId: `node-${i}` }),
         blockPeriodMs: options.blockPeriodMs ?? 20,
+        // the first node reports to `metrics`; one registry cannot hold two engines' metrics
+        ...(i === 0 && options.metrics !== undefined ? { metrics: options.metrics } : {}),
       }),
     ),
   )
