@@ -267,7 +267,7 @@ export class MetanodeNode implements NodeService {
     this.#outbox.push(bytes)
     if (this.#outbox.length >= MAX_GOSSIP_BATCH) this.#flush()
     else if (!this.#flushScheduled) {
-      // A short wait gathers the slices of a request (and concurrent requests) into one message:
+      // A short wait gathers a request's transactions and concurrent requests' into one message:
       // every gossip message costs a signature and a verification per peer.
       this.#flushScheduled = true
       setTimeout(() => this.#flush(), GOSSIP_FLUSH_MS)
