@@ -104,6 +104,26 @@ describe('libp2pTransport: gossip', () => {
     })
   })
 
+  it('delivers a republished payload again, and each relayed copy once', async () => {
+    // message ids hash a fresh nonce with the payload: the same bytes published twice are two
+    // messages, while the copies mesh peers relay are recognised as one
+    const nodes = await network.mesh(3)
+    const inboxes = nodes.map(() => [] as InboundMessage[])
+    nodes.forEach((node, index) => {
+      node.subscribe('votes', record(inboxes[index]!))
+    })
+    await waitForSubscribers(nodes, nodes, 'votes')
+    await nodes[0]!.publish('votes', text('same vote'))
+    await nodes[0]!.publish('votes', text('same vote'))
+    await waitFor(
+      () => inboxes[1]!.length === 2 && inboxes[2]!.length === 2,
+      'both publications at both subscribers',
+    )
+    await pause(200)
+    expect(inboxes.map((inbox) => inbox.length)).toEqual([0, 2, 2])
+    expect(inboxes[1]!.map((message) => read(message.data))).toEqual(['same vote', 'same vote'])
+  })
+
   it('does not forward a message its first receiver ignores or rejects', async () => {
     // a line a - b - c: c can only hear a through b
     const [a, b, c] = [await network.add(), await network.add(), await network.add()]
