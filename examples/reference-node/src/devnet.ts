@@ -365,7 +365,10 @@ export async function initDevnet(options: DevnetOptions): Promise<DevnetInfo> {
       metadata: { moniker: `devnet-${index}` },
     })),
     // Load tests fill blocks: allow the largest block the chain accepts.
-    parameters: { maxBlockBytes: 700 * 1024 },
+    // Blocks of at most 2,000 transfers: under overload a block of 5,000 (the default) could take
+    // longer to build and validate on every node than a round lasts, and round changes would
+    // follow while the backlog grows.
+    parameters: { maxBlockBytes: 700 * 1024, maxBlockTxs: 2_000 },
   }
   await writeFile(join(dataDir, GENESIS_FILE), `${JSON.stringify(genesis, null, 2)}\n`)
   await writeFile(
