@@ -22,9 +22,8 @@
  *
  * @module
  */
-import { encodeTransaction, signTransaction } from '@metanode/chain'
+import { encodeTransaction, signTransaction, transactionIdOfBytes } from '@metanode/chain'
 import { bytesToHex } from '@metanode/crypto/bytes'
-import { cidForBytes } from '@metanode/crypto/cid'
 import { ApiClient, ApiError, type EventStream, type StreamEvent } from './client.js'
 import { type DevnetAccount, readDevnetAccounts } from './devnet.js'
 import { createProgress, type Progress, type ProgressStream } from './progress.js'
@@ -236,7 +235,7 @@ export async function benchTps(options: BenchTpsOptions): Promise<BenchTpsReport
         sender.secretKey,
       ),
     )
-    const hash = bytesToHex(cidForBytes(bytes, 'dag-cbor').bytes)
+    const hash = bytesToHex(transactionIdOfBytes(bytes))
     indexOf.set(hash, i)
     hashes[i] = hash
     raws[i] = bytesToHex(bytes)

@@ -317,10 +317,10 @@ export class MetanodeNode implements NodeService {
     if (this.#recent.length > RECENT_BLOCKS) this.#recent.shift()
     await this.#countActive()
     this.#events.emit('block', { stored, latencyMs })
-    stored.block.txs.forEach((bytes) => {
-      const id = safeId(bytes)
-      if (id !== undefined) this.#events.emit('transaction', { id, status: 'finalized', height })
-    })
+    // Receipts carry the ids: the block's transactions need no decoding or hashing again.
+    for (const { txId } of stored.receipts) {
+      this.#events.emit('transaction', { id: txId, status: 'finalized', height })
+    }
     this.#logger.debug({ height, txs: stored.block.txs.length, latencyMs }, 'block finalized')
   }
 
@@ -333,15 +333,6 @@ export class MetanodeNode implements NodeService {
     this.#activeValidators = (
       await this.chain.validatorSet(this.chain.height + 1)
     ).validators.length
-  }
-}
-
-/** The id of encoded transaction bytes, or `undefined` when they do not decode. */
-function safeId(bytes: Uint8Array): Uint8Array | undefined {
-  try {
-    return prepareTransaction(bytes).id
-  } catch {
-    return undefined
   }
 }
 
