@@ -126,6 +126,24 @@ export function createBlstEngine(): BlsEngine {
       }
     },
 
+    verifyAndAggregate(signatureList, message, keys) {
+      const points = publicKeyList(keys)
+      if (points === undefined) return undefined
+      try {
+        // decompression alone checks that each input is on the curve; the sum is then checked
+        // once for infinity and subgroup membership (sigValidate throws when either fails)
+        const sum = blst.aggregateSignatures(
+          signatureList.map((bytes) => Signature.fromBytes(bytes, false, false)),
+          false,
+        )
+        sum.sigValidate(true)
+        if (!blst.fastAggregateVerify(message, points, sum, false)) return undefined
+        return toUint8Array(sum.toBytes(true))
+      } catch {
+        return undefined
+      }
+    },
+
     aggregateVerify(signatureBytes, messages, keys) {
       const points = publicKeyList(keys)
       const point = signature(signatureBytes)

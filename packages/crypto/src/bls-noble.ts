@@ -41,6 +41,12 @@ export interface BlsEngine {
   aggregatePublicKeys(publicKeys: Uint8Array[]): Uint8Array
   /** `publicKeys` is non-empty. */
   fastAggregateVerify(signature: Uint8Array, message: Uint8Array, publicKeys: Uint8Array[]): boolean
+  /** Non-empty lists of equal length; the aggregate when it verifies. */
+  verifyAndAggregate(
+    signatures: Uint8Array[],
+    message: Uint8Array,
+    publicKeys: Uint8Array[],
+  ): Uint8Array | undefined
   /** `messages` and `publicKeys` are non-empty and of equal length. */
   aggregateVerify(signature: Uint8Array, messages: Uint8Array[], publicKeys: Uint8Array[]): boolean
   /** `sets` is non-empty. */
@@ -260,6 +266,25 @@ export function createNobleEngine(): BlsEngine {
       const point = decodeSignature(signature, false)
       if (point === undefined || sum.is0()) return false
       return long.verify(point, hashMessage(message), sum)
+    },
+
+    verifyAndAggregate(signatures, message, keys) {
+      let keySum = G1.ZERO
+      for (const bytes of keys) {
+        const point = publicKey(bytes)
+        if (point === undefined) return undefined
+        keySum = keySum.add(point)
+      }
+      let sum = G2.ZERO
+      for (const bytes of signatures) {
+        const point = decodeSignature(bytes, true)
+        if (point === undefined) return undefined
+        sum = sum.add(point)
+      }
+      if (sum.is0() || keySum.is0()) return undefined
+      return long.verify(sum, hashMessage(message), keySum)
+        ? SignatureCoder.toBytes(sum)
+        : undefined
     },
 
     aggregateVerify(signature, messages, keys) {

@@ -67,6 +67,18 @@ export interface Ed25519BatchItem {
   publicKey: Uint8Array
 }
 
+/** A signing function bound to one secret key, from {@link Ed25519.signer}. */
+export interface Ed25519Signer {
+  /** The signer's 32-byte public key. */
+  readonly publicKey: Uint8Array
+  /**
+   * Signs `message`: the same signature {@link Ed25519.sign} gives for this key.
+   *
+   * @throws TypeError when `message` is not a Uint8Array.
+   */
+  sign(message: Uint8Array): Uint8Array
+}
+
 /** Options for {@link createEd25519}. */
 export interface Ed25519Options {
   /** Force a backend; defaults to the one chosen at load ({@link ed25519Backend}). */
@@ -100,6 +112,16 @@ export interface Ed25519 {
    * @throws RangeError when `secretKey` is not 32 bytes long.
    */
   sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array
+  /**
+   * A signer bound to `secretKey` that prepares the key once (on the node backend, an OpenSSL
+   * key object), so each signature skips the key import {@link Ed25519.sign} pays: about twice
+   * as fast for a long-lived key such as a validator's. The prepared key lives as long as the
+   * signer; the caller's `secretKey` array is copied and may be wiped afterwards.
+   *
+   * @throws TypeError when `secretKey` is not a Uint8Array.
+   * @throws RangeError when `secretKey` is not 32 bytes long.
+   */
+  signer(secretKey: Uint8Array): Ed25519Signer
   /**
    * Checks a signature under the module's strict policy (see the module documentation).
    *
@@ -203,6 +225,8 @@ interface Backend<PreparedKey> {
   readonly name: Ed25519BackendName
   publicKeyFromSeed(seed: Uint8Array): Uint8Array
   sign(message: Uint8Array, seed: Uint8Array): Uint8Array
+  /** A signing function over a prepared copy of `seed`. */
+  prepareSigner(seed: Uint8Array): (message: Uint8Array) => Uint8Array
   /** A reusable form of a policy-checked public key, or undefined when it is not a curve point. */
   preparePublicKey(publicKey: Uint8Array): PreparedKey | undefined
   /** The cofactorless equation for a signature whose encoding already passed the policy. */
@@ -307,6 +331,17 @@ function buildEd25519<PreparedKey>(backend: Backend<PreparedKey>, cacheSize: num
       abytes(secretKey, 'secretKey', SECRET_KEY_LENGTH)
       return backend.sign(message, secretKey)
     },
+    signer(secretKey: Uint8Array): Ed25519Signer {
+      const publicKey = getPublicKey(secretKey)
+      const signPrepared = backend.prepareSigner(secretKey)
+      return Object.freeze({
+        publicKey,
+        sign(message: Uint8Array): Uint8Array {
+          abytes(message, 'message')
+          return signPrepared(message)
+        },
+      })
+    },
     verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
       abytes(signature, 'signature')
       abytes(message, 'message')
@@ -336,6 +371,10 @@ const nobleBackend: Backend<EdwardsPoint> = {
   name: 'noble',
   publicKeyFromSeed: (seed) => nobleEd25519.getPublicKey(seed),
   sign: (message, seed) => nobleEd25519.sign(message, seed),
+  prepareSigner(seed) {
+    const copy = seed.slice()
+    return (message) => nobleEd25519.sign(message, copy)
+  },
   preparePublicKey(publicKey) {
     try {
       return Point.fromBytes(publicKey, false)
@@ -429,6 +468,11 @@ function nodeBackend(nodeCrypto: typeof NodeCrypto, importer: KeyImporter): Back
     // bytes, for the life of the process, to save one import per signature.
     sign: (message, seed) =>
       toUint8Array(nodeCrypto.sign(null, message, importer.privateKey(nodeCrypto, seed))),
+    // A signer asked for explicitly keeps its key object: the caller holds the key anyway.
+    prepareSigner(seed) {
+      const privateKey = importer.privateKey(nodeCrypto, seed)
+      return (message) => toUint8Array(nodeCrypto.sign(null, message, privateKey))
+    },
     preparePublicKey: (publicKey) => importer.publicKey(nodeCrypto, publicKey),
     verifyPrepared: (signature, message, key) => nodeCrypto.verify(null, message, key, signature),
   }
@@ -452,6 +496,7 @@ function passesKnownAnswer<K>(backend: Backend<K>): boolean {
       key !== undefined &&
       equalBytes(backend.publicKeyFromSeed(PROBE_SEED), PROBE_PUBLIC_KEY) &&
       equalBytes(backend.sign(message, PROBE_SEED), PROBE_SIGNATURE) &&
+      equalBytes(backend.prepareSigner(PROBE_SEED)(message), PROBE_SIGNATURE) &&
       backend.verifyPrepared(PROBE_SIGNATURE, message, key, PROBE_PUBLIC_KEY)
     )
   } catch {

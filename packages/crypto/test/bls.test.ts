@@ -25,6 +25,10 @@ const CURVE_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00
 const scalarBytes = (value: bigint): Uint8Array => hexToBytes(value.toString(16).padStart(64, '0'))
 const G1_INFINITY = hexToBytes(`c0${'00'.repeat(47)}`)
 const G2_INFINITY = hexToBytes(`c0${'00'.repeat(95)}`)
+// On the curve but outside G2: ethereum-bls12-381-tests deserialization_fails_not_in_G2.json
+const G2_NOT_IN_SUBGROUP = hexToBytes(
+  `8123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef`,
+)
 
 // EIP-2333 test cases 0 and 1: derive_master_SK(seed), which is IETF KeyGen with empty key_info.
 const EIP2333_CASES = [
@@ -205,6 +209,53 @@ describe.each(backends)('%s backend', (backend) => {
       ).toBe(false)
       expect(bls.fastAggregateVerify(aggregate.subarray(1), message, [alice.publicKey])).toBe(false)
       expect(() => bls.fastAggregateVerify(aggregate, message, 'keys' as never)).toThrow(TypeError)
+    })
+
+    it('verifyAndAggregate returns the aggregate exactly when aggregate + fastAggregateVerify accept', () => {
+      const keys = [alice.publicKey, bob.publicKey]
+      const result = bls.verifyAndAggregate([aliceSignature, bobSignature], message, keys)
+      expect(result).toEqual(aggregate)
+      expect(isPlainUint8Array(result)).toBe(true)
+      // order-independent, like the sum it is
+      expect(bls.verifyAndAggregate([bobSignature, aliceSignature], message, keys)).toEqual(
+        aggregate,
+      )
+      expect(bls.verifyAndAggregate([aliceSignature], message, [alice.publicKey])).toEqual(
+        aliceSignature,
+      )
+      // a seal under the wrong key, the wrong message, a missing or extra key
+      expect(bls.verifyAndAggregate([aliceSignature, aliceSignature], message, keys)).toBe(
+        undefined,
+      )
+      expect(bls.verifyAndAggregate([aliceSignature, bobSignature], utf8('x'), keys)).toBe(
+        undefined,
+      )
+      expect(bls.verifyAndAggregate([aliceSignature], message, keys)).toBe(undefined)
+      expect(bls.verifyAndAggregate([], message, [])).toBe(undefined)
+    })
+
+    it('verifyAndAggregate refuses points outside G2, off the curve, infinity and bad keys', () => {
+      const keys = [alice.publicKey, bob.publicKey]
+      expect(bls.isValidSignature(G2_NOT_IN_SUBGROUP)).toBe(false)
+      expect(bls.verifyAndAggregate([aliceSignature, G2_NOT_IN_SUBGROUP], message, keys)).toBe(
+        undefined,
+      )
+      const offCurve = bobSignature.slice()
+      offCurve[95] = (offCurve[95] as number) ^ 1
+      expect(bls.verifyAndAggregate([aliceSignature, offCurve], message, keys)).toBe(undefined)
+      expect(bls.verifyAndAggregate([G2_INFINITY], message, [alice.publicKey])).toBe(undefined)
+      expect(bls.verifyAndAggregate([aliceSignature, G2_INFINITY], message, keys)).toBe(undefined)
+      expect(
+        bls.verifyAndAggregate([aliceSignature, bobSignature], message, [
+          alice.publicKey,
+          G1_INFINITY,
+        ]),
+      ).toBe(undefined)
+      expect(
+        bls.verifyAndAggregate([aliceSignature.subarray(1), bobSignature], message, keys),
+      ).toBe(undefined)
+      expect(() => bls.verifyAndAggregate('x' as never, message, keys)).toThrow(TypeError)
+      expect(() => bls.verifyAndAggregate([aliceSignature], 'm' as never, keys)).toThrow(TypeError)
     })
 
     it('aggregateVerify needs equal-length, non-empty lists and allows repeated messages', () => {

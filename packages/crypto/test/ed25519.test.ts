@@ -141,6 +141,24 @@ describe.each(backends)('ed25519 ($backend backend)', (ed) => {
     }
   })
 
+  it('signer(secretKey) signs the RFC 8032 vectors exactly as sign() does, from a copy of the key', () => {
+    const vectors = readVectorJson<Rfc8032Vector[]>('rfc8032-ed25519/ed25519.json')
+    for (const v of vectors) {
+      const seed = hexToBytes(v.secretKey)
+      const signer = ed.signer(seed)
+      seed.fill(0) // the signer keeps its own copy
+      expect(bytesToHex(signer.publicKey), v.name).toBe(v.publicKey)
+      const signature = signer.sign(hexToBytes(v.message))
+      expect(signature.constructor, v.name).toBe(Uint8Array)
+      expect(bytesToHex(signature), v.name).toBe(v.signature)
+    }
+    const signer = ed.signer(new Uint8Array(32).fill(5))
+    expect(Object.isFrozen(signer)).toBe(true)
+    expect(() => signer.sign('x' as unknown as Uint8Array)).toThrow(TypeError)
+    expect(() => ed.signer(new Uint8Array(31))).toThrow(RangeError)
+    expect(() => ed.signer(null as unknown as Uint8Array)).toThrow(TypeError)
+  })
+
   it('returns plain Uint8Arrays, never Buffers', () => {
     const { secretKey, publicKey } = ed.keygen()
     for (const bytes of [secretKey, publicKey, ed.sign(new Uint8Array(3), secretKey)]) {

@@ -3,6 +3,7 @@
 // blockPeriodMs 0. The children report every `finalized` event over IPC.
 import { type ChildProcess, fork } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
+import type { IbftDissemination } from '../src/index.js'
 import type { Libp2pResult } from './libp2p.js'
 import type { FromValidator, ToValidator } from './libp2p-validator.js'
 
@@ -29,6 +30,7 @@ export async function libp2pMultiProcessLatency(
   heights: number,
   warmup: number,
   n = 4,
+  dissemination: IbftDissemination = 'gossip',
 ): Promise<Libp2pResult> {
   const last = warmup + heights
   const engineLatencies: number[] = []
@@ -41,7 +43,12 @@ export async function libp2pMultiProcessLatency(
       const child: Child = {
         process: fork(new URL('./libp2p-validator.ts', import.meta.url), [], {
           execArgv: ['--import', 'tsx'],
-          env: { ...process.env, IBFT_BENCH_INDEX: String(i), IBFT_BENCH_VALIDATORS: String(n) },
+          env: {
+            ...process.env,
+            IBFT_BENCH_INDEX: String(i),
+            IBFT_BENCH_VALIDATORS: String(n),
+            IBFT_BENCH_DISSEMINATION: dissemination,
+          },
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         }),
         multiaddrs: [],

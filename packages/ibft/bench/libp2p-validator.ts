@@ -4,7 +4,12 @@
 import { performance } from 'node:perf_hooks'
 import { memoryStore, systemClock } from '@metanode/core'
 import { libp2pTransport } from '@metanode/transport-libp2p'
-import { createIbft, DEFAULT_IBFT_TOPIC, type IbftEngine } from '../src/index.js'
+import {
+  createIbft,
+  DEFAULT_IBFT_TOPIC,
+  type IbftDissemination,
+  type IbftEngine,
+} from '../src/index.js'
 import { makeValidators, timestampApplication } from './validators.js'
 
 /** Messages from the parent. */
@@ -30,6 +35,7 @@ export type FromValidator =
 
 const index = Number(process.env.IBFT_BENCH_INDEX)
 const count = Number(process.env.IBFT_BENCH_VALIDATORS)
+const dissemination = (process.env.IBFT_BENCH_DISSEMINATION ?? 'gossip') as IbftDissemination
 // wall-clock milliseconds with sub-millisecond resolution, comparable across processes
 const epochNow = () => performance.timeOrigin + performance.now()
 const send = (message: FromValidator) => process.send?.(message)
@@ -60,12 +66,21 @@ process.on('message', async (message: ToValidator) => {
       pending.set(height, { proposedAt, round, finalizedAt: epochNow() })
     })
     const pending = new Map<number, { proposedAt: number; round: number; finalizedAt: number }>()
-    engine = createIbft({ chainId: 'bench', application, signer: key, blockPeriodMs: 0 })({
+    engine = createIbft({
+      chainId: 'bench',
+      application,
+      signer: key,
+      blockPeriodMs: 0,
+      dissemination,
+    })({
       clock: systemClock,
       transport: transport!,
       store: memoryStore()(),
     })
     engine.on('finalized', ({ block, latencyMs }) => {
+      // the parent reads status only while setting up: stop polling once heights are decided,
+      // so that the IPC traffic is not part of what is measured
+      clearInterval(statusTimer)
       const seen = pending.get(block.height)
       pending.delete(block.height)
       if (seen === undefined) return

@@ -3,7 +3,12 @@
 import { performance } from 'node:perf_hooks'
 import { memoryStore, systemClock } from '@metanode/core'
 import { type Libp2pTransport, libp2pTransport } from '@metanode/transport-libp2p'
-import { createIbft, DEFAULT_IBFT_TOPIC, type IbftEngine } from '../src/index.js'
+import {
+  createIbft,
+  DEFAULT_IBFT_TOPIC,
+  type IbftDissemination,
+  type IbftEngine,
+} from '../src/index.js'
 import { makeValidators, timestampApplication } from './validators.js'
 
 /** Latency samples of one libp2p run, in milliseconds. */
@@ -28,7 +33,11 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 }
 
 /** Runs 4 validators for `warmup` + `heights` heights and returns the measured latencies. */
-export async function libp2pLatency(heights: number, warmup: number): Promise<Libp2pResult> {
+export async function libp2pLatency(
+  heights: number,
+  warmup: number,
+  dissemination: IbftDissemination = 'gossip',
+): Promise<Libp2pResult> {
   const n = 4
   const { keys, set } = makeValidators(n)
   const transports: Libp2pTransport[] = []
@@ -61,7 +70,13 @@ export async function libp2pLatency(heights: number, warmup: number): Promise<Li
         if (++finalizedHeights === last) finishedNodes++
       },
     )
-    const engine = createIbft({ chainId: 'bench', application, signer, blockPeriodMs: 0 })({
+    const engine = createIbft({
+      chainId: 'bench',
+      application,
+      signer,
+      blockPeriodMs: 0,
+      dissemination,
+    })({
       clock: systemClock,
       transport: transports[i]!,
       store: memoryStore()(),

@@ -175,21 +175,21 @@ export function checkSeals(
   scheme: SignatureScheme = realScheme,
 ): SealCheck {
   if (seals.length === 0) return { invalid: [] }
-  let aggregate: Uint8Array | undefined
-  try {
-    aggregate = scheme.aggregate(seals.map((item) => item.seal))
-  } catch {
-    // a seal that is not even a curve point: fall through to checking one by one
-  }
-  if (
-    aggregate !== undefined &&
-    scheme.verifyAggregate(
-      aggregate,
-      message,
-      seals.map((item) => item.blsPublicKey),
-    )
-  ) {
-    return { invalid: [], aggregate }
+  const sealList = seals.map((item) => item.seal)
+  const keys = seals.map((item) => item.blsPublicKey)
+  if (scheme.verifyAndAggregate !== undefined) {
+    const aggregate = scheme.verifyAndAggregate(sealList, message, keys)
+    if (aggregate !== undefined) return { invalid: [], aggregate }
+  } else {
+    let aggregate: Uint8Array | undefined
+    try {
+      aggregate = scheme.aggregate(sealList)
+    } catch {
+      // a seal that is not even a curve point: fall through to checking one by one
+    }
+    if (aggregate !== undefined && scheme.verifyAggregate(aggregate, message, keys)) {
+      return { invalid: [], aggregate }
+    }
   }
   const invalid: number[] = []
   seals.forEach((item, position) => {

@@ -96,6 +96,9 @@ export const DEFAULT_IBFT_LIMITS: Readonly<IbftLimits> = Object.freeze({
 /** Default topic the engine subscribes and publishes to. */
 export const DEFAULT_IBFT_TOPIC = 'metanode/ibft/v1'
 
+/** How an engine sends its messages: see {@link IbftInit.dissemination}. */
+export type IbftDissemination = 'gossip' | 'direct'
+
 /** Configuration of {@link createIbft}. */
 export interface IbftInit {
   /** Chain id bound into every signature and seal. */
@@ -124,6 +127,17 @@ export interface IbftInit {
   blockPeriodMs?: number
   /** Transport topic. Default {@link DEFAULT_IBFT_TOPIC}. */
   topic?: string
+  /**
+   * How this node's messages reach the others. `'gossip'` (default) publishes on the topic: the
+   * transport relays, so validators need not all be connected to each other. `'direct'` sends
+   * each message once to every connected peer (`Transport.send`) and relays nothing: for a
+   * validator set connected as a full mesh, as permissioned sets usually are, it moves a third of
+   * the bytes gossip does (gossip forwards every message again from each receiver) and skips the
+   * pub-sub machinery. A validator that is not connected misses the messages and catches up from
+   * peers after the height is decided. Either way the engine accepts messages both ways, so nodes
+   * in the two modes interoperate.
+   */
+  dissemination?: IbftDissemination
   /** Bounds on peer input. */
   limits?: Partial<IbftLimits>
   /** Catch-up (block sync) bounds and pacing, or `false` to neither serve nor fetch blocks. Default {@link DEFAULT_SYNC_LIMITS}. */
@@ -232,6 +246,7 @@ class QbftEngine implements IbftEngine {
   readonly #timeoutBaseMs: number
   readonly #timeoutMaxMs: number
   readonly #blockPeriodMs: number
+  readonly #dissemination: IbftDissemination
   readonly #topic: string
   readonly #limits: IbftLimits
   readonly #clock: Clock
@@ -286,6 +301,13 @@ class QbftEngine implements IbftEngine {
     }
     this.#blockPeriodMs = positiveInteger(init.blockPeriodMs, 'blockPeriodMs', 0, 0)
     this.#topic = init.topic ?? DEFAULT_IBFT_TOPIC
+    const dissemination = init.dissemination ?? 'gossip'
+    if (dissemination !== 'gossip' && dissemination !== 'direct') {
+      throw new RangeError(
+        `dissemination must be 'gossip' or 'direct', got ${String(dissemination)}`,
+      )
+    }
+    this.#dissemination = dissemination
     this.#limits = { ...DEFAULT_IBFT_LIMITS, ...init.limits }
     this.#clock = components.clock
     this.#transport = components.transport
@@ -589,9 +611,7 @@ class QbftEngine implements IbftEngine {
       state.behind.clear()
       this.#schedule(this.#timeoutOf(round), () => this.#onRoundTimeout(state, round))
       if (state.lastRoundChange !== undefined) {
-        await this.#transport
-          .publish(this.#topic, encodeMessage(state.lastRoundChange))
-          .catch((error: unknown) => this.#logger.warn({ error: String(error) }, 'publish failed'))
+        await this.#disseminate(encodeMessage(state.lastRoundChange))
       }
       return
     }
@@ -649,12 +669,29 @@ class QbftEngine implements IbftEngine {
     const data = encodeMessage(message)
     state.seen.add(hexKey(messageHash(data)))
     this.#events.emit('sent', { message, data })
-    try {
-      await this.#transport.publish(this.#topic, data)
-    } catch (error) {
-      this.#logger.warn({ error: String(error) }, 'publish failed')
-    }
+    await this.#disseminate(data)
     if (this.#state === state) await this.#handleAuthentic(state, message, data, true)
+  }
+
+  /** Hands `data` to the transport as {@link IbftInit.dissemination} says; failures are logged. */
+  async #disseminate(data: Uint8Array): Promise<void> {
+    if (this.#dissemination === 'gossip') {
+      try {
+        await this.#transport.publish(this.#topic, data)
+      } catch (error) {
+        this.#logger.warn({ error: String(error) }, 'publish failed')
+      }
+      return
+    }
+    const peers = this.#transport.peers()
+    const results = await Promise.allSettled(
+      peers.map((peer) => this.#transport.send(peer, this.#topic, data)),
+    )
+    results.forEach((result, index) => {
+      if (result.status === 'rejected') {
+        this.#logger.debug({ peer: peers[index], error: String(result.reason) }, 'send failed')
+      }
+    })
   }
 
   /** Proposal time as the wire carries it: whole milliseconds (clocks may report fractions). */

@@ -45,7 +45,14 @@ export {
   findInvalidSeals,
   verifyCommitCertificate,
 } from './certificate.js'
-export type { IbftComponents, IbftEngine, IbftEvents, IbftInit, IbftLimits } from './engine.js'
+export type {
+  IbftComponents,
+  IbftDissemination,
+  IbftEngine,
+  IbftEvents,
+  IbftInit,
+  IbftLimits,
+} from './engine.js'
 export { createIbft, DEFAULT_IBFT_LIMITS, DEFAULT_IBFT_TOPIC } from './engine.js'
 export type { IbftRejectionError, RejectionCode } from './errors.js'
 export {

@@ -188,8 +188,20 @@ export class MalformedMessageError extends MetanodeError {
   override name = 'MalformedMessageError'
 }
 
-const defaultShapes = bodyShapes(DEFAULT_MESSAGE_LIMITS)
-const defaultEnvelope = envelopeShape(DEFAULT_MESSAGE_LIMITS)
+// validators built once per limits object: building them costs more than a small decode
+const shapeCache = new WeakMap<
+  MessageLimits,
+  { bodies: ReturnType<typeof bodyShapes>; envelope: ReturnType<typeof envelopeShape> }
+>()
+function shapesFor(limits: MessageLimits) {
+  let shapes = shapeCache.get(limits)
+  if (shapes === undefined) {
+    shapes = { bodies: bodyShapes(limits), envelope: envelopeShape(limits) }
+    shapeCache.set(limits, shapes)
+  }
+  return shapes
+}
+const defaultEnvelope = shapesFor(DEFAULT_MESSAGE_LIMITS).envelope
 
 /** Encodes a body canonically. */
 export function encodeBody(body: MessageBody): Uint8Array {
@@ -204,7 +216,7 @@ export function decodeBody(
   bytes: Uint8Array,
   limits: MessageLimits = DEFAULT_MESSAGE_LIMITS,
 ): MessageBody {
-  const shapes = limits === DEFAULT_MESSAGE_LIMITS ? defaultShapes : bodyShapes(limits)
+  const shapes = shapesFor(limits).bodies
   let body: MessageBody
   try {
     const value = decode(bytes, { maxBytes: MAX_BODY_BYTES })
@@ -263,7 +275,7 @@ export function decodeMessage(
   if (bytes.length > limits.maxMessageBytes) {
     throw new MalformedMessageError('message is larger than the limit')
   }
-  const envelope = limits === DEFAULT_MESSAGE_LIMITS ? defaultEnvelope : envelopeShape(limits)
+  const envelope = shapesFor(limits).envelope
   let wire: Infer<typeof defaultEnvelope>
   try {
     wire = decodeAs(bytes, envelope, { maxBytes: limits.maxMessageBytes })

@@ -63,6 +63,16 @@ export interface SignatureScheme {
     message: Uint8Array,
     blsPublicKeys: readonly Uint8Array[],
   ): boolean
+  /**
+   * Optional fast path for `aggregate` then `verifyAggregate`: the aggregate of `seals` (the
+   * i-th by the holder of `blsPublicKeys[i]`) when it verifies over `message`, else `undefined`.
+   * Must agree with the two-step path; schemes without it get that path.
+   */
+  verifyAndAggregate?(
+    seals: readonly Uint8Array[],
+    message: Uint8Array,
+    blsPublicKeys: readonly Uint8Array[],
+  ): Uint8Array | undefined
 }
 
 /**
@@ -114,12 +124,13 @@ export const realScheme: SignatureScheme = {
     }
   },
   createSigner({ ed25519SecretKey, blsSecretKey }) {
-    const id = ed25519.getPublicKey(ed25519SecretKey)
+    // the Ed25519 key is prepared once (an OpenSSL key object): signing skips the key import
+    const messageSigner = ed25519.signer(ed25519SecretKey)
     const blsPublicKey = bls.getPublicKey(blsSecretKey)
     return {
-      id,
+      id: messageSigner.publicKey,
       blsPublicKey,
-      sign: (message) => ed25519.sign(message, ed25519SecretKey),
+      sign: (message) => messageSigner.sign(message),
       seal: (message) => bls.sign(message, blsSecretKey),
     }
   },
@@ -127,6 +138,7 @@ export const realScheme: SignatureScheme = {
   verifySeal: (seal, message, blsPublicKey) => bls.verify(seal, message, blsPublicKey),
   aggregate: (seals) => bls.aggregateSignatures(seals),
   verifyAggregate: (aggregate, message, keys) => bls.fastAggregateVerify(aggregate, message, keys),
+  verifyAndAggregate: (seals, message, keys) => bls.verifyAndAggregate(seals, message, keys),
 }
 
 // The MAC key of a public id: public, so anyone can forge. That is the point: no curve

@@ -3,9 +3,11 @@ import {
   bitmapIndices,
   blockIdOf,
   buildCommitCertificate,
+  checkSeals,
   commitSealBytes,
   findInvalidSeals,
   realScheme,
+  type SignatureScheme,
   verifyCommitCertificate,
 } from '../src/index.js'
 import { CHAIN, makeValidators, payloadOf } from './harness.js'
@@ -80,5 +82,24 @@ describe('commit certificates', () => {
       i === 1 ? { ...item, seal: new Uint8Array(96).fill(3) } : item,
     )
     expect(findInvalidSeals(garbage, message)).toEqual([1])
+  })
+
+  it('checkSeals gives the same verdicts and aggregate with and without the one-step fast path', () => {
+    const { verifyAndAggregate: _fast, ...rest } = realScheme
+    const twoStep: SignatureScheme = rest
+    const items = signers.map((signer, i) => ({
+      seal: seals[i]!,
+      blsPublicKey: signer.blsPublicKey,
+    }))
+    const fast = checkSeals(items, message, realScheme)
+    const slow = checkSeals(items, message, twoStep)
+    expect(fast.invalid).toEqual([])
+    expect(fast.aggregate).toEqual(realScheme.aggregate(seals))
+    expect(slow).toEqual(fast)
+    const withBad = items.map((item, i) =>
+      i === 0 ? { ...item, seal: signers[0]!.seal(commitSealBytes(CHAIN, 8, 1, blockId)) } : item,
+    )
+    expect(checkSeals(withBad, message, realScheme)).toEqual({ invalid: [0] })
+    expect(checkSeals(withBad, message, twoStep)).toEqual({ invalid: [0] })
   })
 })

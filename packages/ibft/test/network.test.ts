@@ -4,6 +4,7 @@ import { hexKey } from '../src/bytes.js'
 import {
   blockIdOf,
   createIbft,
+  type IbftDissemination,
   type IbftEngine,
   realScheme,
   verifyCommitCertificate,
@@ -17,28 +18,50 @@ import {
   RecordingApp,
 } from './harness.js'
 
+interface TransportCalls {
+  publish: number
+  send: number
+  /** Distinct payloads sent directly, with how many peers each went to. */
+  sentTo: Map<string, number>
+}
+
 async function runNetwork(options: {
   silent: number[]
   heights: number
   app?: (set: ValidatorSet) => RecordingApp
+  dissemination?: (index: number) => IbftDissemination
 }) {
   const clock = new ManualClock()
   const network = createMemoryNetwork({ clock })
   const { signers, set } = makeValidators(4, realScheme)
-  const nodes: { engine: IbftEngine; app: RecordingApp }[] = []
+  const nodes: { engine: IbftEngine; app: RecordingApp; calls: TransportCalls }[] = []
   for (let i = 0; i < 4; i++) {
     if (options.silent.includes(i)) continue
     const app = options.app?.(set) ?? new RecordingApp(set)
     const transport = network.transport({ peerId: `node-${i}` })
+    const calls: TransportCalls = { publish: 0, send: 0, sentTo: new Map() }
+    const publish = transport.publish.bind(transport)
+    const send = transport.send.bind(transport)
+    transport.publish = (topic, data) => {
+      calls.publish++
+      return publish(topic, data)
+    }
+    transport.send = (peer, topic, data) => {
+      calls.send++
+      const key = hexKey(data)
+      calls.sentTo.set(key, (calls.sentTo.get(key) ?? 0) + 1)
+      return send(peer, topic, data)
+    }
     const engine = createIbft({
       chainId: CHAIN,
       application: app,
       signer: signers[i]!,
+      ...(options.dissemination === undefined ? {} : { dissemination: options.dissemination(i) }),
       roundTimeoutBaseMs: 1000,
       // with a zero period the network never idles, so the test could not tell when to stop
       blockPeriodMs: 100,
     })({ clock, transport, store: memoryStore()() })
-    nodes.push({ engine, app })
+    nodes.push({ engine, app, calls })
     await transport.start()
   }
   await Promise.all(nodes.map(({ engine }) => engine.start()))
@@ -94,6 +117,50 @@ describe('4-node network over the in-memory transport', () => {
     const { nodes, set } = await runNetwork({ silent: [3], heights: 20 })
     expectAgreement(nodes, set, 20)
     expect(nodes[0]!.app.finalized.slice(0, 20).some((b) => b.certificate.round > 0)).toBe(true)
+  })
+
+  it('direct dissemination: each message goes once to every connected peer, none is published', async () => {
+    const { nodes, set } = await runNetwork({
+      silent: [3],
+      heights: 12,
+      dissemination: () => 'direct',
+    })
+    expectAgreement(nodes, set, 12)
+    for (const { calls } of nodes) {
+      expect(calls.publish).toBe(0)
+      expect(calls.send).toBeGreaterThan(0)
+      // the three live nodes are each connected to the two others
+      expect(new Set(calls.sentTo.values())).toEqual(new Set([2]))
+    }
+    // the silent validator's turns were skipped by round change, whose messages went direct too
+    expect(nodes[0]!.app.finalized.slice(0, 12).some((b) => b.certificate.round > 0)).toBe(true)
+  })
+
+  it('nodes gossiping and nodes sending directly finalize together', async () => {
+    const { nodes, set } = await runNetwork({
+      silent: [],
+      heights: 12,
+      dissemination: (index) => (index % 2 === 0 ? 'direct' : 'gossip'),
+    })
+    expectAgreement(nodes, set, 12)
+    expect(nodes.map(({ calls }) => calls.publish > 0)).toEqual([false, true, false, true])
+  })
+
+  it('refuses an unknown dissemination mode', () => {
+    const { signers, set } = makeValidators(4, realScheme)
+    const network = createMemoryNetwork({ clock: new ManualClock() })
+    expect(() =>
+      createIbft({
+        chainId: CHAIN,
+        application: new RecordingApp(set),
+        signer: signers[0]!,
+        dissemination: 'flood' as IbftDissemination,
+      })({
+        clock: new ManualClock(),
+        transport: network.transport({ peerId: 'x' }),
+        store: memoryStore()(),
+      }),
+    ).toThrow(RangeError)
   })
 
   it('rotates from the proposer each decided block records, every node agreeing across round changes', async () => {
