@@ -293,7 +293,10 @@ class Libp2pNodeTransport implements Libp2pTransport {
   }
 
   peers(): PeerId[] {
-    return this.#node?.getPeers().map((peer) => peer.toString()) ?? []
+    // the peers announced by peer:connect and not yet by peer:disconnect: the same as libp2p's
+    // getPeers() less denied peers being hung up, without rebuilding every peer id (libp2p's
+    // peer set stores strings and parses each back on iteration)
+    return this.#node === undefined ? [] : [...this.#announcedPeers]
   }
 
   subscribers(topic: string): PeerId[] {
@@ -386,17 +389,16 @@ class Libp2pNodeTransport implements Libp2pTransport {
 
   async send(peer: PeerId, topic: string, data: Uint8Array): Promise<void> {
     const node = this.#requireStarted('send')
-    const remote = this.#parsePeer(peer)
+    if (typeof peer !== 'string') throw new TypeError(`peer must be a string, got ${typeof peer}`)
     assertTopic(topic, 'topic')
     this.#assertPayload(data, 'data')
     const frame = encodeLabelled(topic, data)
-    const key = remote.toString()
     let stream: Stream | undefined
     try {
-      stream = await this.#directStream(node, remote)
+      stream = await this.#directStream(node, peer)
       await writeFrame(stream, frame, this.#init.requestTimeoutMs)
     } catch (error) {
-      this.#directStreams.delete(key)
+      this.#directStreams.delete(peer)
       // a stream that could not take the frame is dropped whole, so later sends on a fresh
       // stream cannot overtake frames still queued on it
       stream?.abort(error instanceof Error ? error : new Error(String(error)))
@@ -770,17 +772,17 @@ class Libp2pNodeTransport implements Libp2pTransport {
     return result
   }
 
-  #directStream(node: Node, remote: Libp2pPeerId): Promise<Stream> {
-    const key = remote.toString()
-    const cached = this.#directStreams.get(key)
+  /** The open direct stream to `peer` (by its string id: parsed only to open a new stream). */
+  #directStream(node: Node, peer: string): Promise<Stream> {
+    const cached = this.#directStreams.get(peer)
     if (cached !== undefined) {
       return cached.then((stream) =>
         stream.status === 'open' && stream.writeStatus === 'writable'
           ? stream
-          : this.#openDirectStream(node, remote),
+          : this.#openDirectStream(node, this.#parsePeer(peer)),
       )
     }
-    return this.#openDirectStream(node, remote)
+    return this.#openDirectStream(node, this.#parsePeer(peer))
   }
 
   #openDirectStream(node: Node, remote: Libp2pPeerId): Promise<Stream> {
