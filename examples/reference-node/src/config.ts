@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { MetanodeError } from '@metanode/core'
+import type { IbftDissemination } from '@metanode/ibft'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parse as parseYaml } from 'yaml'
 
@@ -60,6 +61,8 @@ export interface NodeConfig {
     blockPeriodMs: number
     /** First round timeout in ms. */
     roundTimeoutMs: number
+    /** How consensus messages travel: `gossip` (relayed) or `direct` (full mesh, no relay). */
+    dissemination: IbftDissemination
   }
   /** Mempool capacity. */
   mempool: {
@@ -131,6 +134,7 @@ export const CONFIG_SCHEMA = {
         block_period_ms: { type: 'integer', minimum: 0, maximum: 600_000 },
         // The engine caps round timeouts at 60 s and refuses a first timeout above the cap.
         round_timeout_ms: { type: 'integer', minimum: 10, maximum: 60_000 },
+        dissemination: { enum: ['gossip', 'direct'] },
       },
     },
     mempool: {
@@ -164,6 +168,7 @@ export const CONFIG_DEFAULTS = {
   rateLimitWindowMs: 1_000,
   blockPeriodMs: 100,
   roundTimeoutMs: 2_000,
+  dissemination: 'gossip' as IbftDissemination,
   maxPending: 50_000,
   maxQueued: 10_000,
   maxPerSender: 1_000,
@@ -199,7 +204,11 @@ interface RawConfig {
     body_limit_bytes?: number
     rate_limit?: { max?: number; window_ms?: number }
   }
-  consensus?: { block_period_ms?: number; round_timeout_ms?: number }
+  consensus?: {
+    block_period_ms?: number
+    round_timeout_ms?: number
+    dissemination?: IbftDissemination
+  }
   mempool?: {
     max_pending?: number
     max_queued?: number
@@ -257,6 +266,7 @@ export function parseConfig(input: unknown, baseDir: string, file?: string): Nod
     consensus: {
       blockPeriodMs: raw.consensus?.block_period_ms ?? CONFIG_DEFAULTS.blockPeriodMs,
       roundTimeoutMs: raw.consensus?.round_timeout_ms ?? CONFIG_DEFAULTS.roundTimeoutMs,
+      dissemination: raw.consensus?.dissemination ?? CONFIG_DEFAULTS.dissemination,
     },
     mempool: {
       maxPending: raw.mempool?.max_pending ?? CONFIG_DEFAULTS.maxPending,

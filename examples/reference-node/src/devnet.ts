@@ -419,7 +419,8 @@ export async function initDevnet(options: DevnetOptions): Promise<DevnetInfo> {
         // One load generator on loopback is the only client; per-IP limits would throttle it.
         rate_limit: { max: 1_000_000, window_ms: 1_000 },
       },
-      consensus: { block_period_ms: blockPeriodMs },
+      // every validator dials every other: a full mesh, so messages need no relaying
+      consensus: { block_period_ms: blockPeriodMs, dissemination: 'direct' },
       // Generous pool limits: `bench tps` keeps tens of thousands of transactions in flight,
       // hundreds per sender.
       mempool: {

@@ -30,7 +30,12 @@ import {
   TypedEventEmitter,
 } from '@metanode/core'
 import { bytesToHex } from '@metanode/crypto/bytes'
-import { createIbft, type IbftEngine, type SignerKeys } from '@metanode/ibft'
+import {
+  createIbft,
+  type IbftDissemination,
+  type IbftEngine,
+  type SignerKeys,
+} from '@metanode/ibft'
 import type { MempoolLimits } from '@metanode/mempool'
 import type {
   NodeEvents,
@@ -61,6 +66,8 @@ export interface NodeInit {
   blockPeriodMs?: number
   /** First round timeout in ms (default the engine's). */
   roundTimeoutBaseMs?: number
+  /** How consensus messages travel (default `gossip`; see `IbftInit.dissemination`). */
+  dissemination?: IbftDissemination
   /** Mempool limits (defaults as in `@metanode/mempool`). */
   mempoolLimits?: Partial<MempoolLimits>
   /** Structured log output (default silent). */
@@ -361,6 +368,7 @@ export async function createNode(init: NodeInit): Promise<MetanodeNode> {
     ...(init.roundTimeoutBaseMs === undefined
       ? {}
       : { roundTimeoutBaseMs: init.roundTimeoutBaseMs }),
+    ...(init.dissemination === undefined ? {} : { dissemination: init.dissemination }),
   })({
     clock: init.clock ?? systemClock,
     transport,

@@ -83,6 +83,7 @@ export async function startNodeFromConfig(
     transport,
     blockPeriodMs: config.consensus.blockPeriodMs,
     roundTimeoutBaseMs: config.consensus.roundTimeoutMs,
+    dissemination: config.consensus.dissemination,
     mempoolLimits: {
       maxPending: config.mempool.maxPending,
       maxQueued: config.mempool.maxQueued,

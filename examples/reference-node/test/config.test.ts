@@ -63,6 +63,15 @@ describe('config', () => {
     )
   })
 
+  it('reads consensus.dissemination, gossip when absent', () => {
+    expect(parseConfig(minimal, '/base').consensus.dissemination).toBe('gossip')
+    const config = parseConfig({ ...minimal, consensus: { dissemination: 'direct' } }, '/base')
+    expect(config.consensus.dissemination).toBe('direct')
+    expect(problemsOf({ ...minimal, consensus: { dissemination: 'flood' } })).toContain(
+      '"consensus.dissemination"',
+    )
+  })
+
   it('names unknown keys, missing keys and bad values', () => {
     expect(problemsOf({ ...minimal, api: { prot: 80 } })).toContain('unknown key "api.prot"')
     expect(problemsOf({ ...minimal, colour: 'blue' })).toContain('unknown key "colour"')

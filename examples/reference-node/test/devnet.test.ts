@@ -136,6 +136,8 @@ describe('initDevnet', () => {
       expect(config.dataDir).toBe(join(dataDir, `node-${node.index}`, 'data'))
       expect(config.pidFile).toBe(join(dataDir, `node-${node.index}`, 'node.pid'))
       expect(config.genesis).toBe(join(dataDir, 'genesis.json'))
+      // the validators bootstrap to each other: a full mesh, so consensus messages go direct
+      expect(config.consensus.dissemination).toBe('direct')
 
       // The keystore decrypts with the password file and holds a genesis validator whose peer
       // id the other nodes bootstrap to.
