@@ -135,10 +135,12 @@ function progressOn(
   stream: ProgressStream | false | undefined,
   label: string,
   total: number,
+  initial = 0,
 ): Progress {
   return createProgress({
     label,
     total,
+    initial,
     disabled: stream === false,
     ...(stream ? { stream } : {}),
   })
@@ -374,7 +376,8 @@ export async function benchTps(options: BenchTpsOptions): Promise<BenchTpsReport
     await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, submitter))
     progress.finish(`submitted ${answered}: ${note()}`)
 
-    const waiting = progressOn(progressStream, 'finality', acceptedCount)
+    // what finalized while submitting is shown but not counted in this phase's rate
+    const waiting = progressOn(progressStream, 'finality', acceptedCount, finalizedCount)
     lastProgressAt = Math.max(lastProgressAt, performance.now())
     while (finalizedCount < acceptedCount) {
       if (performance.now() - lastProgressAt > stallTimeoutMs) {

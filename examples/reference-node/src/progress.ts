@@ -30,6 +30,8 @@ export interface ProgressOptions {
   label: string
   /** How many units make 100% (0 or absent: unknown, no bar). */
   total?: number
+  /** Units already done when the display starts: shown, but left out of the rate (default 0). */
+  initial?: number
   /** Where to write (default `process.stderr`). */
   stream?: ProgressStream
   /** Write nothing at all (e.g. `--quiet`). */
@@ -67,7 +69,8 @@ export function createProgress(options: ProgressOptions): Progress {
   const interval = terminal ? (options.redrawIntervalMs ?? 100) : (options.lineIntervalMs ?? 2_000)
   const startedAt = now()
   let total = options.total ?? 0
-  let done = 0
+  const initial = options.initial ?? 0
+  let done = initial
   let note: string | undefined
   let lastDrawAt = Number.NEGATIVE_INFINITY
   let drewOnTerminal = false
@@ -75,7 +78,7 @@ export function createProgress(options: ProgressOptions): Progress {
 
   const render = (): string => {
     const elapsedSeconds = (now() - startedAt) / 1_000
-    const rate = formatRate(elapsedSeconds > 0 ? done / elapsedSeconds : 0)
+    const rate = formatRate(elapsedSeconds > 0 ? (done - initial) / elapsedSeconds : 0)
     const parts = [options.label]
     if (total > 0) {
       const fraction = Math.min(1, done / total)

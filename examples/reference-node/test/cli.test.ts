@@ -277,6 +277,22 @@ describe('progress', () => {
     expect(chunks[2]).toBe('done\n')
   })
 
+  it('leaves units done before the display started out of the rate', () => {
+    let now = 0
+    const { chunks, stream } = capture(false)
+    const progress = createProgress({
+      label: 'finality',
+      total: 1_000,
+      initial: 900,
+      stream,
+      now: () => now,
+    })
+    now = 2_000
+    progress.update(950)
+    expect(chunks[0]).toContain('950/1000')
+    expect(chunks[0]).toContain(' 25.0/s')
+  })
+
   it('redraws one bar in place on a terminal and ends it with a newline', () => {
     let now = 0
     const { chunks, stream } = capture(true)
