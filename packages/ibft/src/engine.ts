@@ -673,7 +673,11 @@ class QbftEngine implements IbftEngine {
     if (this.#state === state) await this.#handleAuthentic(state, message, data, true)
   }
 
-  /** Hands `data` to the transport as {@link IbftInit.dissemination} says; failures are logged. */
+  /**
+   * Hands `data` to the transport as {@link IbftInit.dissemination} says; failures are logged.
+   * Direct sends are not awaited: a peer that reads slowly (or not at all) must not hold up this
+   * node's own progress; each peer's messages still leave in order on its stream.
+   */
   async #disseminate(data: Uint8Array): Promise<void> {
     if (this.#dissemination === 'gossip') {
       try {
@@ -683,15 +687,11 @@ class QbftEngine implements IbftEngine {
       }
       return
     }
-    const peers = this.#transport.peers()
-    const results = await Promise.allSettled(
-      peers.map((peer) => this.#transport.send(peer, this.#topic, data)),
-    )
-    results.forEach((result, index) => {
-      if (result.status === 'rejected') {
-        this.#logger.debug({ peer: peers[index], error: String(result.reason) }, 'send failed')
-      }
-    })
+    for (const peer of this.#transport.peers()) {
+      this.#transport.send(peer, this.#topic, data).catch((error: unknown) => {
+        this.#logger.debug({ peer, error: String(error) }, 'send failed')
+      })
+    }
   }
 
   /** Proposal time as the wire carries it: whole milliseconds (clocks may report fractions). */

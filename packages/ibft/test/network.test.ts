@@ -30,6 +30,8 @@ async function runNetwork(options: {
   heights: number
   app?: (set: ValidatorSet) => RecordingApp
   dissemination?: (index: number) => IbftDissemination
+  /** Direct sends to this peer never complete and deliver nothing (a peer that stopped reading). */
+  stuckPeer?: string
 }) {
   const clock = new ManualClock()
   const network = createMemoryNetwork({ clock })
@@ -50,6 +52,7 @@ async function runNetwork(options: {
       calls.send++
       const key = hexKey(data)
       calls.sentTo.set(key, (calls.sentTo.get(key) ?? 0) + 1)
+      if (peer === options.stuckPeer) return new Promise<void>(() => {})
       return send(peer, topic, data)
     }
     const engine = createIbft({
@@ -65,7 +68,9 @@ async function runNetwork(options: {
     await transport.start()
   }
   await Promise.all(nodes.map(({ engine }) => engine.start()))
-  const done = () => nodes.every(({ app }) => app.finalized.length >= options.heights)
+  // a node no message reaches is not waited for
+  const awaited = nodes.filter((_, index) => `node-${index}` !== options.stuckPeer)
+  const done = () => awaited.every(({ app }) => app.finalized.length >= options.heights)
   for (let step = 0; step < 10_000 && !done(); step++) {
     await network.settle()
     await flush(3)
@@ -134,6 +139,21 @@ describe('4-node network over the in-memory transport', () => {
     }
     // the silent validator's turns were skipped by round change, whose messages went direct too
     expect(nodes[0]!.app.finalized.slice(0, 12).some((b) => b.certificate.round > 0)).toBe(true)
+  })
+
+  it('direct dissemination: a peer that never takes its messages does not hold the others up', async () => {
+    const { nodes, set } = await runNetwork({
+      silent: [],
+      heights: 8,
+      dissemination: () => 'direct',
+      stuckPeer: 'node-2',
+    })
+    // the three others are a quorum and keep deciding; node 2 hears nobody and catches up
+    expectAgreement(
+      nodes.filter((_, index) => index !== 2),
+      set,
+      8,
+    )
   })
 
   it('nodes gossiping and nodes sending directly finalize together', async () => {
