@@ -41,6 +41,33 @@ describe('runIbftSimulation', () => {
     expect((await run(12)).trace).not.toBe(first.trace)
   })
 
+  it('stays safe and live with direct dissemination under every behaviour, drops, a partition and a crash', async () => {
+    const runs = BYZANTINE_BEHAVIOURS.flatMap((behaviour) =>
+      [0, 1, 2].map((k) => ({ behaviour, k })),
+    )
+    for (const [index, { behaviour }] of runs.entries()) {
+      const options = {
+        seed: 700 + index,
+        validators: index % 2 === 0 ? 4 : 7,
+        byzantine: index % 2 === 0 ? 1 : 2,
+        behaviour,
+        heights: 4,
+        scheme: insecureTestScheme,
+        dissemination: 'direct' as const,
+        dropProbability: 0.05,
+        partitionUntilMs: 600,
+        crashRestarts: 1,
+      }
+      const result = await runIbftSimulation(options)
+      expect(result.violations, reproduceCommand(options)).toEqual([])
+      expect(result.summary.finalizedThrough, behaviour).toBeGreaterThanOrEqual(4)
+      expect(reproduceCommand(options)).toContain('--dissemination direct')
+    }
+    await expect(
+      runIbftSimulation({ seed: 1, validators: 4, dissemination: 'flood' as 'direct' }),
+    ).rejects.toThrow(TypeError)
+  })
+
   it('reports a liveness violation when the time limit is too short, with a replay command', async () => {
     const options = { seed: 3, validators: 4, heights: 3, scheme: insecureTestScheme }
     const result = await runIbftSimulation({ ...options, timeLimitMs: 50 })

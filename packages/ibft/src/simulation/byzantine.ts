@@ -26,7 +26,12 @@ import type {
 } from '@metanode/core'
 import type { SeededRng, SimNodeComponents } from '@metanode/sim'
 import { equalBytes } from '../bytes.js'
-import { createIbft, DEFAULT_IBFT_TOPIC, type IbftEngine } from '../engine.js'
+import {
+  createIbft,
+  DEFAULT_IBFT_TOPIC,
+  type IbftDissemination,
+  type IbftEngine,
+} from '../engine.js'
 import {
   blockIdOf,
   decodeMessage,
@@ -82,6 +87,8 @@ export interface SimEngineSettings {
   roundTimeoutMaxMs: number
   /** Time between a decision and the next proposal, in ms. */
   blockPeriodMs: number
+  /** How honest validators send (Byzantine ones always publish). */
+  dissemination: IbftDissemination
 }
 
 /** What a Byzantine validator knows: its keys, the set, its peers and the engine settings. */

@@ -41,12 +41,13 @@ const KNOWN_OPTIONS = new Set([
   'scheme',
   'time-limit',
   'round-timeout',
+  'dissemination',
 ])
 
 /**
  * Turns `metanode-sim` parameters into {@link IbftSimulationOptions}. Scenario options
  * (`--validators`, `--byzantine`, `--behaviour`, `--heights`, `--crash-restart`, `--scheme real|insecure-test`,
- * `--time-limit`, `--round-timeout`) arrive in `params.options`; `--nodes` is the default of
+ * `--time-limit`, `--round-timeout`, `--dissemination gossip|direct`) arrive in `params.options`; `--nodes` is the default of
  * `--validators` and `--crashes` of `--crash-restart`. The run ends when every honest validator
  * has finalized `--heights`, or at `--time-limit` of virtual time (default: global stabilisation
  * + 20 s + 2 s per height); `--duration` does not apply.
@@ -66,6 +67,10 @@ export function ibftOptionsFromParams(params: ScenarioParams): IbftSimulationOpt
   if (schemeName !== 'real' && schemeName !== 'insecure-test') {
     throw new RangeError(`--scheme must be real or insecure-test, got ${schemeName}`)
   }
+  const dissemination = options.dissemination ?? 'gossip'
+  if (dissemination !== 'gossip' && dissemination !== 'direct') {
+    throw new RangeError(`--dissemination must be gossip or direct, got ${dissemination}`)
+  }
   const { dropProbability, latency, ...network } = params.network
   const result: IbftSimulationOptions = {
     seed: params.seed,
@@ -76,6 +81,7 @@ export function ibftOptionsFromParams(params: ScenarioParams): IbftSimulationOpt
     crashRestarts: countOption(options, 'crash-restart', params.crashes),
     scheme: SIM_SCHEMES[schemeName],
     network,
+    dissemination,
   }
   if (dropProbability !== undefined) result.dropProbability = dropProbability
   if (latency !== undefined) result.latency = latency

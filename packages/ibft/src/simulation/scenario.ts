@@ -37,7 +37,7 @@ import {
   type Violation,
 } from '@metanode/sim'
 import { verifyCommitCertificate } from '../certificate.js'
-import { createIbft, type IbftEngine } from '../engine.js'
+import { createIbft, type IbftDissemination, type IbftEngine } from '../engine.js'
 import { blockIdOf } from '../messages.js'
 import { maxFaulty } from '../quorum.js'
 import {
@@ -93,6 +93,11 @@ export interface IbftSimulationOptions {
   roundTimeoutMaxMs?: number
   /** Time between a decision and the next proposal, in ms. Default 0. */
   blockPeriodMs?: number
+  /**
+   * How honest validators send their messages (`IbftInit.dissemination`). Default `gossip`.
+   * Byzantine validators always publish: their behaviours rewrite what they publish.
+   */
+  dissemination?: IbftDissemination
   /** Where the simulator's event trace goes. Default none. */
   trace?: TraceSink
   /** Receives the JSONL output: one line per finalized block per honest validator, then the summary line. */
@@ -230,6 +235,7 @@ class HonestValidator implements Startable {
       roundTimeoutBaseMs: this.#settings.roundTimeoutBaseMs,
       roundTimeoutMaxMs: this.#settings.roundTimeoutMaxMs,
       blockPeriodMs: this.#settings.blockPeriodMs,
+      dissemination: this.#settings.dissemination,
     })({
       clock: components.clock,
       transport: components.transport,
@@ -372,6 +378,10 @@ function checkOptions(options: IbftSimulationOptions): void {
   if (options.behaviour !== undefined && !isByzantineBehaviour(options.behaviour)) {
     throw new TypeError(`behaviour must be one of ${BYZANTINE_BEHAVIOURS.join(', ')}`)
   }
+  const dissemination = options.dissemination ?? 'gossip'
+  if (dissemination !== 'gossip' && dissemination !== 'direct') {
+    throw new TypeError(`dissemination must be 'gossip' or 'direct', got ${String(dissemination)}`)
+  }
   const drop = options.dropProbability ?? 0
   if (typeof drop !== 'number' || !(drop >= 0 && drop <= 1)) {
     throw new RangeError('dropProbability must be in [0, 1]')
@@ -438,6 +448,7 @@ export async function runIbftSimulation(
     roundTimeoutBaseMs: options.roundTimeoutBaseMs ?? 200,
     roundTimeoutMaxMs: options.roundTimeoutMaxMs ?? 3_200,
     blockPeriodMs: options.blockPeriodMs ?? 0,
+    dissemination: options.dissemination ?? 'gossip',
   }
 
   const faults: FaultSpec[] = []
@@ -605,5 +616,6 @@ export function reproduceCommand(options: IbftSimulationOptions): string {
   } else if (options.latency?.kind === 'fixed') parts.push(`--latency ${options.latency.ms}`)
   if (options.scheme !== undefined && options.scheme !== realScheme)
     parts.push('--scheme insecure-test')
+  if (options.dissemination === 'direct') parts.push('--dissemination direct')
   return parts.join(' ')
 }
