@@ -99,6 +99,11 @@ export const DEFAULT_IBFT_TOPIC = 'metanode/ibft/v1'
 /** How an engine sends its messages: see {@link IbftInit.dissemination}. */
 export type IbftDissemination = 'gossip' | 'direct'
 
+/** Whether `value` names an {@link IbftDissemination}. */
+export function isIbftDissemination(value: unknown): value is IbftDissemination {
+  return value === 'gossip' || value === 'direct'
+}
+
 /** Configuration of {@link createIbft}. */
 export interface IbftInit {
   /** Chain id bound into every signature and seal. */
@@ -302,7 +307,7 @@ class QbftEngine implements IbftEngine {
     this.#blockPeriodMs = positiveInteger(init.blockPeriodMs, 'blockPeriodMs', 0, 0)
     this.#topic = init.topic ?? DEFAULT_IBFT_TOPIC
     const dissemination = init.dissemination ?? 'gossip'
-    if (dissemination !== 'gossip' && dissemination !== 'direct') {
+    if (!isIbftDissemination(dissemination)) {
       throw new RangeError(
         `dissemination must be 'gossip' or 'direct', got ${String(dissemination)}`,
       )

@@ -53,7 +53,12 @@ export type {
   IbftInit,
   IbftLimits,
 } from './engine.js'
-export { createIbft, DEFAULT_IBFT_LIMITS, DEFAULT_IBFT_TOPIC } from './engine.js'
+export {
+  createIbft,
+  DEFAULT_IBFT_LIMITS,
+  DEFAULT_IBFT_TOPIC,
+  isIbftDissemination,
+} from './engine.js'
 export type { IbftRejectionError, RejectionCode } from './errors.js'
 export {
   DoubleSignPreventedError,

@@ -4,7 +4,6 @@ import { type FinalizedBlock, memoryStore } from '@metanode/core'
 import { describe, expect, it } from 'vitest'
 import {
   blockIdOf,
-  type IbftEvents,
   insecureTestScheme,
   justifyRoundChange,
   verifyCommitCertificate,
@@ -12,6 +11,7 @@ import {
 import { indexValidators } from '../src/validators.js'
 import {
   CHAIN,
+  collect,
   ManualClock,
   makeValidators,
   ProposerRecordingApp,
@@ -35,15 +35,6 @@ class AppIdApp extends RecordingApp {
   blockId(payload: Uint8Array): Uint8Array {
     return appBlockId(payload)
   }
-}
-
-function collect<K extends keyof IbftEvents>(
-  harness: Awaited<ReturnType<typeof scriptedEngine>>,
-  event: K,
-): IbftEvents[K][] {
-  const seen: IbftEvents[K][] = []
-  harness.engine.on(event, (detail) => seen.push(detail))
-  return seen
 }
 
 const A = payloadOf('block A')

@@ -3,25 +3,23 @@ import { describe, expect, it } from 'vitest'
 import {
   blockIdOf,
   FinalizeFailedError,
-  type IbftEvents,
   insecureTestScheme,
   type ProposalBody,
   verifyCommitCertificate,
 } from '../src/index.js'
-import { CHAIN, flush, ManualClock, payloadOf, RecordingApp, scriptedEngine } from './harness.js'
+import {
+  CHAIN,
+  collect,
+  flush,
+  ManualClock,
+  payloadOf,
+  RecordingApp,
+  scriptedEngine,
+} from './harness.js'
 
 const A = payloadOf('block A')
 const DA = blockIdOf(A)
 const ownBlock = (height: number, round: number) => payloadOf(`block ${height}/${round}`)
-
-function collect<K extends keyof IbftEvents>(
-  harness: Awaited<ReturnType<typeof scriptedEngine>>,
-  event: K,
-): IbftEvents[K][] {
-  const seen: IbftEvents[K][] = []
-  harness.engine.on(event, (detail) => seen.push(detail))
-  return seen
-}
 
 describe('engine, happy path', () => {
   it('as proposer: PROPOSAL and PREPARE, COMMIT on a prepare quorum, finality on a commit quorum', async () => {

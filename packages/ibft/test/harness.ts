@@ -22,6 +22,7 @@ import {
   decodeMessage,
   encodeMessage,
   type IbftEngine,
+  type IbftEvents,
   type IbftInit,
   type IbftMessage,
   type IbftSigner,
@@ -328,4 +329,14 @@ export async function scriptedEngine(
   await engine.start()
   await flush()
   return harness
+}
+
+/** Every `event` the harness engine emits from now on, in order. */
+export function collect<K extends keyof IbftEvents>(
+  harness: Awaited<ReturnType<typeof scriptedEngine>>,
+  event: K,
+): IbftEvents[K][] {
+  const seen: IbftEvents[K][] = []
+  harness.engine.on(event, (detail) => seen.push(detail))
+  return seen
 }

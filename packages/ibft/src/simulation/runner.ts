@@ -9,6 +9,7 @@ import {
   type ScenarioParams,
   type ScenarioResult,
 } from '@metanode/sim'
+import { isIbftDissemination } from '../engine.js'
 import { insecureTestScheme, realScheme, type SignatureScheme } from '../signing.js'
 import { BYZANTINE_BEHAVIOURS, isByzantineBehaviour } from './byzantine.js'
 import { type IbftSimulationOptions, runIbftSimulation } from './scenario.js'
@@ -68,7 +69,7 @@ export function ibftOptionsFromParams(params: ScenarioParams): IbftSimulationOpt
     throw new RangeError(`--scheme must be real or insecure-test, got ${schemeName}`)
   }
   const dissemination = options.dissemination ?? 'gossip'
-  if (dissemination !== 'gossip' && dissemination !== 'direct') {
+  if (!isIbftDissemination(dissemination)) {
     throw new RangeError(`--dissemination must be gossip or direct, got ${dissemination}`)
   }
   const { dropProbability, latency, ...network } = params.network

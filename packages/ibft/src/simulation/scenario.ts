@@ -37,7 +37,12 @@ import {
   type Violation,
 } from '@metanode/sim'
 import { verifyCommitCertificate } from '../certificate.js'
-import { createIbft, type IbftDissemination, type IbftEngine } from '../engine.js'
+import {
+  createIbft,
+  type IbftDissemination,
+  type IbftEngine,
+  isIbftDissemination,
+} from '../engine.js'
 import { blockIdOf } from '../messages.js'
 import { maxFaulty } from '../quorum.js'
 import {
@@ -378,9 +383,10 @@ function checkOptions(options: IbftSimulationOptions): void {
   if (options.behaviour !== undefined && !isByzantineBehaviour(options.behaviour)) {
     throw new TypeError(`behaviour must be one of ${BYZANTINE_BEHAVIOURS.join(', ')}`)
   }
-  const dissemination = options.dissemination ?? 'gossip'
-  if (dissemination !== 'gossip' && dissemination !== 'direct') {
-    throw new TypeError(`dissemination must be 'gossip' or 'direct', got ${String(dissemination)}`)
+  if (!isIbftDissemination(options.dissemination ?? 'gossip')) {
+    throw new TypeError(
+      `dissemination must be 'gossip' or 'direct', got ${String(options.dissemination)}`,
+    )
   }
   const drop = options.dropProbability ?? 0
   if (typeof drop !== 'number' || !(drop >= 0 && drop <= 1)) {
