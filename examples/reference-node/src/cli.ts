@@ -106,6 +106,42 @@ function withApi(command: Command): Command {
     .option('--timeout <ms>', 'request timeout in ms', integerArg(1), DEFAULT_REQUEST_TIMEOUT_MS)
 }
 
+/** What every command that signs a transaction takes besides its own options. */
+interface TransactionOptions {
+  fee: bigint
+  tip: bigint
+  nonce?: number
+  wait?: boolean
+}
+
+/** Adds {@link TransactionOptions}; `subject` names what `--wait` waits for. */
+function withTransactionOptions(command: Command, subject: string): Command {
+  return (
+    command
+      // bigint defaults need a description: help would otherwise JSON-encode them, and throw
+      .addOption(
+        new Option('--fee <amount>', 'fee cap per unit of cost')
+          .argParser(amountArg)
+          .default(10n, '10'),
+      )
+      .addOption(
+        new Option('--tip <amount>', 'tip per unit of cost (at most --fee)')
+          .argParser(amountArg)
+          .default(1n, '1'),
+      )
+      .option(
+        '--nonce <n>',
+        "the nonce (default: the account's next nonce on the node)",
+        integerArg(0),
+      )
+      .option('--wait', `wait until the ${subject} is finalized`)
+  )
+}
+
+function checkTransactionOptions(options: TransactionOptions): void {
+  if (options.tip > options.fee) throw new CliError('--tip must not exceed --fee')
+}
+
 function clientOf(options: ApiOptions): ApiClient {
   return new ApiClient(options.api, { timeoutMs: options.timeout })
 }
@@ -464,34 +500,26 @@ export function buildProgram(
 
   const transaction = blockchain.command('transaction').description('transactions')
   withApi(
-    transaction
-      .command('submit')
-      .description('sign and submit a transfer')
-      .requiredOption('--from-key <file>', "the sender's account key file (keys generate --out)")
-      .requiredOption('--to <address>', 'the recipient address (hex)', addressArg)
-      .requiredOption('--value <amount>', 'the amount to transfer', amountArg)
-      .option('--fee <amount>', 'fee cap per unit of cost', amountArg, 10n)
-      .option('--tip <amount>', 'tip per unit of cost (at most --fee)', amountArg, 1n)
-      .option(
-        '--nonce <n>',
-        "the nonce (default: the account's next nonce on the node)",
-        integerArg(0),
-      )
-      .option('--wait', 'wait until the transaction is finalized'),
+    withTransactionOptions(
+      transaction
+        .command('submit')
+        .description('sign and submit a transfer')
+        .requiredOption('--from-key <file>', "the sender's account key file (keys generate --out)")
+        .requiredOption('--to <address>', 'the recipient address (hex)', addressArg)
+        .requiredOption('--value <amount>', 'the amount to transfer', amountArg),
+      'transaction',
+    ),
   ).action(
     async (
-      options: ApiOptions & {
-        fromKey: string
-        to: Uint8Array
-        value: bigint
-        fee: bigint
-        tip: bigint
-        nonce?: number
-        wait?: boolean
-      },
+      options: ApiOptions &
+        TransactionOptions & {
+          fromKey: string
+          to: Uint8Array
+          value: bigint
+        },
     ) => {
       if (options.value === 0n) throw new CliError('--value must be positive')
-      if (options.tip > options.fee) throw new CliError('--tip must not exceed --fee')
+      checkTransactionOptions(options)
       const client = clientOf(options)
       const key = await readAccountKey(options.fromKey)
       const sender = bytesToHex(key.address)
@@ -630,42 +658,35 @@ export function buildProgram(
   // validator -------------------------------------------------------------------------------
   const validator = program.command('validator').description('validators')
   withApi(
-    validator
-      .command('register')
-      .description("register the keystore's validator as a candidate, bonding --stake")
-      .requiredOption('--key <file>', 'the validator keystore (keys generate --validator)')
-      .requiredOption('--stake <amount>', 'stake to bond from its balance', amountArg)
-      .option('--password-file <file>', "the keystore password (the file's first line)")
-      .option('--password-env <var>', 'the keystore password from an environment variable')
-      .option('--commission-bps <bps>', 'commission in basis points', integerArg(0, 10_000), 0)
-      .option('--moniker <name>', 'display name (1 to 64 characters)')
-      .option('--website <url>', 'website', '')
-      .option('--details <text>', 'description', '')
-      .option('--fee <amount>', 'fee cap per unit of cost', amountArg, 10n)
-      .option('--tip <amount>', 'tip per unit of cost', amountArg, 1n)
-      .option(
-        '--nonce <n>',
-        "the nonce (default: the account's next nonce on the node)",
-        integerArg(0),
-      )
-      .option('--wait', 'wait until the registration is finalized'),
+    withTransactionOptions(
+      validator
+        .command('register')
+        .description("register the keystore's validator as a candidate, bonding --stake")
+        .requiredOption('--key <file>', 'the validator keystore (keys generate --validator)')
+        .requiredOption('--stake <amount>', 'stake to bond from its balance', amountArg)
+        .option('--password-file <file>', "the keystore password (the file's first line)")
+        .option('--password-env <var>', 'the keystore password from an environment variable')
+        .option('--commission-bps <bps>', 'commission in basis points', integerArg(0, 10_000), 0)
+        .option('--moniker <name>', 'display name (1 to 64 characters)')
+        .option('--website <url>', 'website', '')
+        .option('--details <text>', 'description', ''),
+      'registration',
+    ),
   ).action(
     async (
-      options: ApiOptions & {
-        key: string
-        stake: bigint
-        passwordFile?: string
-        passwordEnv?: string
-        commissionBps: number
-        moniker?: string
-        website: string
-        details: string
-        fee: bigint
-        tip: bigint
-        nonce?: number
-        wait?: boolean
-      },
+      options: ApiOptions &
+        TransactionOptions & {
+          key: string
+          stake: bigint
+          passwordFile?: string
+          passwordEnv?: string
+          commissionBps: number
+          moniker?: string
+          website: string
+          details: string
+        },
     ) => {
+      checkTransactionOptions(options)
       if ((options.passwordFile === undefined) === (options.passwordEnv === undefined)) {
         throw new CliError('give exactly one of --password-file and --password-env')
       }

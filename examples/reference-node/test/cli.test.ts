@@ -90,6 +90,37 @@ describe('argument errors', () => {
     expect(run.stderr).toContain('--colour')
   })
 
+  it('refuses a tip above the fee cap before reading keys or asking a node, for every signing command', async () => {
+    const fees = ['--fee', '5', '--tip', '6', '--api', 'http://127.0.0.1:9']
+    const submit = await bpci([
+      'blockchain',
+      'transaction',
+      'submit',
+      '--from-key',
+      join(dir, 'no-such-key.json'),
+      '--to',
+      '00'.repeat(32),
+      '--value',
+      '1',
+      ...fees,
+    ])
+    const register = await bpci([
+      'validator',
+      'register',
+      '--key',
+      join(dir, 'no-such-keystore.json'),
+      '--stake',
+      '1',
+      '--password-env',
+      'NO_SUCH_VAR',
+      ...fees,
+    ])
+    for (const run of [submit, register]) {
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain('--tip must not exceed --fee')
+    }
+  })
+
   it('rejects an API URL that is not http(s)', async () => {
     const run = await bpci(['blockchain', 'status', '--api', 'ftp://example.org'])
     expect(run.code).toBe(1)
@@ -109,6 +140,20 @@ describe('argument errors', () => {
     expect(run.code).toBe(0)
     for (const command of ['node', 'devnet', 'keys', 'blockchain', 'validator', 'bench']) {
       expect(run.stdout).toContain(command)
+    }
+  })
+
+  it('prints the help of the signing commands, whose fee defaults are bigints', async () => {
+    for (const args of [
+      ['blockchain', 'transaction', 'submit'],
+      ['validator', 'register'],
+    ]) {
+      const run = await bpci([...args, '--help'])
+      expect(run.code, args.join(' ')).toBe(0)
+      expect(run.stdout).toContain('--fee <amount>')
+      expect(run.stdout).toContain('(default: 10)')
+      expect(run.stdout).toContain('--tip <amount>')
+      expect(run.stdout).toContain('--wait')
     }
   })
 })
