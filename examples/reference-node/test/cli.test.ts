@@ -1,13 +1,11 @@
 // The `bpci` command as users run it: a real process from bin/bpci.js (build first with
 // `pnpm exec tsc -b examples/reference-node`).
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { bytesToHex, hexToBytes } from '@metanode/crypto/bytes'
 import { ed25519 } from '@metanode/crypto/ed25519'
 import { peerIdFromEd25519Seed } from '@metanode/transport-libp2p'
@@ -15,34 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient, ApiError } from '../src/client.js'
 import { readValidatorKeystore } from '../src/keys.js'
 import { createProgress } from '../src/progress.js'
-
-const BIN = fileURLToPath(new URL('../bin/bpci.js', import.meta.url))
-const BUILT_CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url))
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function bpci(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, BPCI_DEBUG: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+import { runBpci as bpci } from './spawn-bpci.js'
 
 /** A loopback port nothing listens on (just released by a server bound to port 0). */
 function closedPort(): Promise<number> {
@@ -59,9 +30,6 @@ function closedPort(): Promise<number> {
 let dir: string
 
 beforeAll(async () => {
-  if (!existsSync(BUILT_CLI)) {
-    throw new Error(`${BUILT_CLI} is missing: run \`pnpm exec tsc -b examples/reference-node\``)
-  }
   dir = await mkdtemp(join(tmpdir(), 'bpci-cli-'))
 })
 

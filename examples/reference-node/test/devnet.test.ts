@@ -1,13 +1,11 @@
 // The devnet: its directory layout, reuse rules, and a real 4-validator run of `bpci devnet`
 // (processes, LevelDB, libp2p on loopback) with `bpci bench tps` against it. The run needs the
 // build: `pnpm exec tsc -b examples/reference-node`.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import { parseGenesis } from '@metanode/chain'
 import { bytesToHex } from '@metanode/crypto/bytes'
@@ -17,9 +15,7 @@ import { ApiClient } from '../src/client.js'
 import { loadConfig } from '../src/config.js'
 import { DevnetError, initDevnet, readDevnetAccounts } from '../src/devnet.js'
 import { readPassword, readValidatorKeystore } from '../src/keys.js'
-
-const BIN = fileURLToPath(new URL('../bin/bpci.js', import.meta.url))
-const BUILT_CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url))
+import { spawnBpci } from './spawn-bpci.js'
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -61,27 +57,6 @@ async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-}
-
-interface Spawned {
-  child: ChildProcessWithoutNullStreams
-  stdout(): string
-  stderr(): string
-  exited: Promise<number | null>
-}
-
-function spawnBpci(args: readonly string[]): Spawned {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BPCI_DEBUG: '' } })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString()
-  })
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
-  return { child, stdout: () => stdout, stderr: () => stderr, exited }
 }
 
 /** After a failed run: no node process may outlive the test. */
@@ -196,9 +171,6 @@ describe('initDevnet', () => {
 
 describe('bpci node start', () => {
   it('runs one node of a devnet alone and stops it cleanly on SIGINT', async () => {
-    if (!existsSync(BUILT_CLI)) {
-      throw new Error(`${BUILT_CLI} is missing: run \`pnpm exec tsc -b examples/reference-node\``)
-    }
     const basePort = await freeBasePort(1)
     const info = await initDevnet({
       dataDir: join(root, 'single'),
@@ -231,9 +203,6 @@ describe('bpci node start', () => {
 
 describe('bpci devnet', () => {
   it('runs 4 validators that finalize bench and CLI transactions, reports a dead node, stops cleanly and resumes', async () => {
-    if (!existsSync(BUILT_CLI)) {
-      throw new Error(`${BUILT_CLI} is missing: run \`pnpm exec tsc -b examples/reference-node\``)
-    }
     const dataDir = join(root, 'run')
     const basePort = await freeBasePort(4)
     const args = [
